@@ -1,0 +1,1 @@
+namespace AkkaCache.Core; internal static class Placeholder { }

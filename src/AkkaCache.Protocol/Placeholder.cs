@@ -1,0 +1,1 @@
+namespace AkkaCache.Protocol; internal static class Placeholder { }
