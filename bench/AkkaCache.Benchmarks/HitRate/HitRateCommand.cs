@@ -1,0 +1,243 @@
+using System.Globalization;
+using AkkaCache.Core.Eviction;
+
+namespace AkkaCache.Benchmarks.HitRate;
+
+/// <summary>
+/// <c>hitrate --trace FILE[,FILE...] --format lirs|int64 --capacity N[,N...] [--policy lru,w-tinylfu,...]</c>:
+/// replays key traces through the engine's eviction policies (weight 1 per entry, maximum weight =
+/// capacity) and prints CSV <c>trace,policy,capacity,hit_rate</c> (percent, two decimals).
+/// </summary>
+/// <remarks>
+/// Policies: <c>lru</c>, <c>w-tinylfu</c> (allkeys-lfu, adaptive), <c>w-tinylfu-fixed</c> (1% window,
+/// no climber), <c>random</c>, <c>optimal</c> (Belady, offline), <c>arc</c> (reference implementation in
+/// the harness). Tuning experiments (not defaults): <c>--window F</c>, <c>--sample-per-entry F</c>,
+/// <c>--step F</c>, <c>--decay F</c>, <c>--restart F</c>.
+/// </remarks>
+public static class HitRateCommand
+{
+    private const string Usage =
+        "usage: hitrate --trace FILE[,FILE...] --format lirs|int64 --capacity N[,N...] " +
+        "[--policy lru,w-tinylfu,w-tinylfu-fixed,random,optimal,arc] [--no-header]";
+
+    public static int Run(string[] args)
+    {
+        ArgumentNullException.ThrowIfNull(args);
+        var traces = new List<string>();
+        string? format = null;
+        var capacities = new List<int>();
+        var policies = new List<string> { "lru", "w-tinylfu" };
+        bool header = true;
+        WindowTinyLfuSettings settings = WindowTinyLfuSettings.Default;
+        try
+        {
+            for (int i = 0; i < args.Length; i++)
+            {
+                string arg = args[i];
+                switch (arg)
+                {
+                    case "hitrate":
+                        break;
+                    case "--trace":
+                        traces.AddRange(Split(Value(args, ref i)));
+                        break;
+                    case "--format":
+                        format = Value(args, ref i);
+                        break;
+                    case "--capacity":
+                        foreach (string c in Split(Value(args, ref i)))
+                        {
+                            int capacity = int.Parse(c, NumberStyles.Integer, CultureInfo.InvariantCulture);
+                            if (capacity <= 0)
+                            {
+                                throw new FormatException("capacity must be positive");
+                            }
+
+                            capacities.Add(capacity);
+                        }
+
+                        break;
+                    case "--policy":
+                        policies = [.. Split(Value(args, ref i))];
+                        break;
+                    case "--no-header":
+                        header = false;
+                        break;
+                    case "--window":
+                        settings = settings with { InitialWindowFraction = Double(Value(args, ref i)) };
+                        break;
+                    case "--sample-per-entry":
+                        settings = settings with { SamplePerEntry = Double(Value(args, ref i)) };
+                        break;
+                    case "--step":
+                        settings = settings with { StepFraction = Double(Value(args, ref i)) };
+                        break;
+                    case "--decay":
+                        settings = settings with { StepDecay = Double(Value(args, ref i)) };
+                        break;
+                    case "--restart":
+                        settings = settings with { RestartThreshold = Double(Value(args, ref i)) };
+                        break;
+                    default:
+                        throw new FormatException($"unknown argument '{arg}'");
+                }
+            }
+
+            if (traces.Count == 0 || capacities.Count == 0)
+            {
+                throw new FormatException("--trace and --capacity are required");
+            }
+
+            foreach (string policy in policies)
+            {
+                if (!IsKnownPolicy(policy))
+                {
+                    throw new FormatException($"unknown policy '{policy}'");
+                }
+            }
+        }
+        catch (FormatException e)
+        {
+            Console.Error.WriteLine(e.Message);
+            Console.Error.WriteLine(Usage);
+            return 2;
+        }
+
+        if (header)
+        {
+            Console.WriteLine("trace,policy,capacity,hit_rate");
+        }
+
+        foreach (string path in traces)
+        {
+            string traceFormat = format ?? (path.Contains("corda", StringComparison.OrdinalIgnoreCase) ? "int64" : "lirs");
+            long[] trace;
+            try
+            {
+                trace = TraceReader.Read(path, traceFormat);
+            }
+            catch (Exception e) when (e is IOException or InvalidDataException or FormatException or ArgumentException or UnauthorizedAccessException)
+            {
+                Console.Error.WriteLine($"{path}: {e.Message}");
+                return 1;
+            }
+
+            string name = TraceName(path);
+            foreach (int capacity in capacities)
+            {
+                foreach (string policy in policies)
+                {
+                    long hits = Simulate(trace, policy, capacity, settings);
+                    double rate = trace.Length == 0 ? 0 : 100.0 * hits / trace.Length;
+                    Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{name},{policy},{capacity},{rate:F2}"));
+                }
+            }
+        }
+
+        return 0;
+    }
+
+    /// <summary>Hits of one policy on one trace at one capacity.</summary>
+    internal static long Simulate(long[] trace, string policy, int capacity, WindowTinyLfuSettings settings)
+    {
+        switch (policy)
+        {
+            case "optimal":
+                return ReferencePolicies.OptimalHits(trace, capacity);
+            case "arc":
+                return ReferencePolicies.ArcHits(trace, capacity);
+        }
+
+        EvictionPolicy evictionPolicy = policy switch
+        {
+            "lru" => EvictionPolicy.Create(EvictionPolicyKind.AllKeysLru, capacity),
+            "random" => EvictionPolicy.Create(EvictionPolicyKind.AllKeysRandom, capacity, randomSeed: 1),
+            "w-tinylfu" => new WindowTinyLfuPolicy(capacity, randomSeed: 1, settings),
+            "w-tinylfu-fixed" => new WindowTinyLfuPolicy(capacity, randomSeed: 1, settings with { Adaptive = false }),
+            _ => throw new ArgumentException($"unknown policy '{policy}'", nameof(policy)),
+        };
+        return Replay(trace, evictionPolicy, capacity);
+    }
+
+    /// <summary>Replays a trace as a read-through cache: hit = OnAccess; miss = OnMiss, OnInsert, evict while over capacity.</summary>
+    internal static long Replay(long[] trace, EvictionPolicy policy, int capacity)
+    {
+        policy.EnsureCapacity(capacity + 1);
+        var index = new Dictionary<long, int>(capacity + 1);
+        long[] keyOf = new long[capacity + 1];
+        int[] freeIds = new int[capacity + 1];
+        int freeCount = 0;
+        int nextId = 0;
+        long hits = 0;
+        foreach (long key in trace)
+        {
+            if (index.TryGetValue(key, out int id))
+            {
+                hits++;
+                policy.OnAccess(id);
+                continue;
+            }
+
+            uint hash = Hash(key);
+            policy.OnMiss(hash);
+            id = freeCount > 0 ? freeIds[--freeCount] : nextId++;
+            keyOf[id] = key;
+            index.Add(key, id);
+            policy.OnInsert(id, hash, 1, 0);
+            while (index.Count > capacity)
+            {
+                int victim = policy.SelectVictim();
+                if (victim < 0)
+                {
+                    throw new InvalidOperationException($"{policy.Kind} selected no victim with {index.Count} entries");
+                }
+
+                index.Remove(keyOf[victim]);
+                policy.OnRemove(victim);
+                freeIds[freeCount++] = victim;
+            }
+        }
+
+        return hits;
+    }
+
+    /// <summary>Key hash as the engine would give it: 32 well-mixed bits.</summary>
+    internal static uint Hash(long key)
+    {
+        ulong z = unchecked((ulong)key * 0x9E37_79B9_7F4A_7C15UL);
+        z = unchecked((z ^ (z >> 30)) * 0xBF58_476D_1CE4_E5B9UL);
+        z ^= z >> 31;
+        return (uint)(z ^ (z >> 32));
+    }
+
+    private static bool IsKnownPolicy(string policy) =>
+        policy is "lru" or "random" or "w-tinylfu" or "w-tinylfu-fixed" or "optimal" or "arc";
+
+    private static string TraceName(string path)
+    {
+        string file = Path.GetFileName(path);
+        foreach (string suffix in (string[])[".trace.gz", ".gz"])
+        {
+            if (file.EndsWith(suffix, StringComparison.OrdinalIgnoreCase))
+            {
+                return file[..^suffix.Length];
+            }
+        }
+
+        return file;
+    }
+
+    private static string Value(string[] args, ref int i)
+    {
+        if (i + 1 >= args.Length)
+        {
+            throw new FormatException($"{args[i]} needs a value");
+        }
+
+        return args[++i];
+    }
+
+    private static string[] Split(string value) => value.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+
+    private static double Double(string value) => double.Parse(value, NumberStyles.Float, CultureInfo.InvariantCulture);
+}

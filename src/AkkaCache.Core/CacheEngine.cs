@@ -1,0 +1,134 @@
+using AkkaCache.Core.Actors;
+using AkkaCache.Core.Eviction;
+using AkkaCache.Core.Keyspace;
+using AkkaCache.Core.Storage;
+
+namespace AkkaCache.Core;
+
+public sealed record CacheEngineOptions
+{
+    public int ShardCount { get; init; } = ShardLayout.DefaultShardCount;
+
+    /// <summary>Node memory budget in bytes; 0 = unlimited.</summary>
+    public long MaxMemory { get; init; }
+
+    public EvictionPolicyKind MaxMemoryPolicy { get; init; } = EvictionPolicyKind.AllKeysLru;
+
+    /// <summary>Maintenance ticks per second (active expiry, memory rebalancing), as Redis's <c>hz</c>.</summary>
+    public int Hz { get; init; } = 10;
+
+    /// <summary>Expirations per shard per tick: bounds the work of one tick.</summary>
+    public int MaxExpirationsPerTick { get; init; } = 256;
+}
+
+/// <summary>The shards of one node and their shared clock and memory budget.</summary>
+public sealed class CacheEngine : IDisposable
+{
+    private readonly MaintenanceTick[] _ticks;
+    private ITimer? _timer;
+    private EvictionPolicyKind _policy;
+
+    public CacheEngine(CacheEngineOptions options, TimeProvider time)
+    {
+        Options = options;
+        Time = time;
+        Layout = new ShardLayout(options.ShardCount);
+        Memory = new MemoryBudget(options.MaxMemory);
+        _policy = options.MaxMemoryPolicy;
+        long now = NowMs;
+        Shards = new ShardActor[Layout.ShardCount];
+        _ticks = new MaintenanceTick[Layout.ShardCount];
+        for (int i = 0; i < Shards.Length; i++)
+        {
+            Shards[i] = new ShardActor(i, new EntryTable(Memory, options.MaxMemoryPolicy, now));
+            _ticks[i] = new MaintenanceTick(this);
+        }
+    }
+
+    public CacheEngineOptions Options { get; }
+    public TimeProvider Time { get; }
+    public ShardLayout Layout { get; }
+    public ShardActor[] Shards { get; }
+    public MemoryBudget Memory { get; }
+
+    public long NowMs => Time.GetUtcNow().ToUnixTimeMilliseconds();
+
+    public ShardActor ShardOf(ReadOnlySpan<byte> key) => Shards[Layout.ShardOfKey(key)];
+
+    public EvictionPolicyKind MaxMemoryPolicy
+    {
+        get => _policy;
+        set
+        {
+            _policy = value;
+            foreach (var shard in Shards) shard.Tell(new ChangePolicy(value));
+        }
+    }
+
+    /// <summary>Starts the periodic maintenance tick on the engine's clock.</summary>
+    public void Start()
+    {
+        var period = TimeSpan.FromMilliseconds(1000.0 / Math.Max(1, Options.Hz));
+        _timer = Time.CreateTimer(static state => ((CacheEngine)state!).Tick(), this, period, period);
+    }
+
+    /// <summary>Asks every shard with something to do to expire due entries and, when the node is over budget, to give back memory.</summary>
+    public void Tick()
+    {
+        bool overBudget = Memory.IsOverLimit;
+        for (int i = 0; i < Shards.Length; i++)
+        {
+            var shard = Shards[i];
+            // racy reads are fine here: a shard skipped now is looked at again on the next tick
+            if (shard.Table.VolatileCount == 0 && !overBudget) continue;
+            _ticks[i].Post(shard);
+        }
+    }
+
+    /// <summary>Live bytes the share of one shard may keep when the node is over its budget.</summary>
+    internal long ShardShare => Memory.Limit / Shards.Length;
+
+    public long KeyCount
+    {
+        get
+        {
+            long total = 0;
+            foreach (var shard in Shards) total += shard.Table.Count;
+            return total;
+        }
+    }
+
+    public void Dispose() => _timer?.Dispose();
+
+    private sealed class MaintenanceTick(CacheEngine engine) : IShardMessage
+    {
+        private int _queued;
+
+        public void Post(ShardActor shard)
+        {
+            if (Interlocked.Exchange(ref _queued, 1) == 0) shard.Tell(this);
+        }
+
+        public bool Handle(ShardActor shard)
+        {
+            Volatile.Write(ref _queued, 0);
+            var table = shard.Table;
+            table.ExpireDue(engine.NowMs, engine.Options.MaxExpirationsPerTick);
+            if (engine.Memory.IsOverLimit)
+            {
+                long share = engine.ShardShare;
+                if (table.AllocatedBytes > share) table.EvictDownTo(share * 3 / 4);
+            }
+            return false;
+        }
+    }
+
+    private sealed class ChangePolicy(EvictionPolicyKind kind) : IShardMessage
+    {
+        public bool Handle(ShardActor shard)
+        {
+            shard.Table.ChangePolicy(kind);
+            return false;
+        }
+    }
+}

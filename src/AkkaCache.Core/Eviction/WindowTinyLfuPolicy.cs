@@ -1,0 +1,553 @@
+namespace AkkaCache.Core.Eviction;
+
+/// <summary>Tuning of <see cref="WindowTinyLfuPolicy"/>. The defaults are the production values.</summary>
+internal sealed record WindowTinyLfuSettings
+{
+    public static WindowTinyLfuSettings Default { get; } = new();
+
+    /// <summary>Admission window share of the maximum at start (and after a maximum change).</summary>
+    public double InitialWindowFraction { get; init; } = 0.01;
+
+    /// <summary>Protected segment share of the main space.</summary>
+    public double ProtectedFraction { get; init; } = 0.80;
+
+    /// <summary>Whether the hill climber resizes the window.</summary>
+    public bool Adaptive { get; init; } = true;
+
+    /// <summary>Climber sample period, in requests (hits + misses) per entry the frequency sketch is sized for.</summary>
+    public double SamplePerEntry { get; init; } = 10;
+
+    /// <summary>Climber step, as a share of the maximum, at start and after a restart.</summary>
+    public double StepFraction { get; init; } = 0.0625;
+
+    /// <summary>Factor applied to the step after every sample without a restart.</summary>
+    public double StepDecay { get; init; } = 0.98;
+
+    /// <summary>A hit-rate change (absolute, 0..1) at least this large restarts the step at full size.</summary>
+    public double RestartThreshold { get; init; } = 0.05;
+}
+
+/// <summary>
+/// <c>allkeys-lfu</c>: W-TinyLFU after Caffeine's design (own implementation).
+/// <list type="bullet">
+/// <item>New entries enter an LRU admission window (1% of the maximum at first).</item>
+/// <item>The main space is a segmented LRU: probation (20%) and protected (80%); a hit in probation
+/// promotes to protected, protected overflow is demoted to probation's most-recent end.</item>
+/// <item>When the window is over its share and the cache must evict, the window's least recent entry
+/// (the candidate) competes with probation's least recent entry (the victim) by their estimated
+/// frequency in a 4-bit count-min sketch; the loser is evicted. The candidate wins only with a strictly
+/// higher frequency; a warm candidate (frequency &gt;= 6) that loses is still admitted 1 time in 128 so
+/// that colliding hashes cannot pin a victim forever.</item>
+/// <item>A hill climber samples the hit rate (hits = <see cref="OnAccess"/>, misses =
+/// <see cref="OnMiss"/>) over periods of 10 requests per sketch entry, and moves the window/main
+/// split by a step of 6.25% of the maximum in the direction that improved the hit rate; the step decays
+/// by 0.98 per period and restarts at full size when the hit rate changes by 5 points or more.
+/// Entries change region in bounded batches (at most 1000 moves per operation).</item>
+/// </list>
+/// Everything is weighted: regions are sized by the sum of their entries' weights.
+/// Memory: 17 bytes per id (int prev + int next + int weight + int key hash + byte region) plus the
+/// frequency sketch, 8 bytes per expected entry (sized by the live entry count, rounded to a power of two).
+/// </summary>
+internal sealed class WindowTinyLfuPolicy : EvictionPolicy
+{
+    internal const byte InNone = 0;
+    internal const byte InWindow = 1;
+    internal const byte InProbation = 2;
+    internal const byte InProtected = 3;
+
+    private const int TransferBudget = 1000;
+    private const int AdmitJitterThreshold = 6;
+
+    private readonly WindowTinyLfuSettings _settings;
+    private readonly FrequencySketch _sketch = new(16);
+    private FastRandom _random;
+
+    private int[] _prev = [];
+    private int[] _next = [];
+    private int[] _weight = [];
+    private uint[] _hash = [];
+    private byte[] _region = [];
+
+    private IdListEnds _window = IdListEnds.Empty;
+    private IdListEnds _probation = IdListEnds.Empty;
+    private IdListEnds _protected = IdListEnds.Empty;
+    private long _windowWeight;
+    private long _probationWeight;
+    private long _protectedWeight;
+    private long _windowMaximum;
+    private long _protectedMaximum;
+    private int _count;
+
+    private long _hitsInSample;
+    private long _missesInSample;
+    private double _previousHitRate;
+    private double _stepSize;
+    private long _adjustment;
+
+    private bool _lastMissValid;
+    private uint _lastMissHash;
+
+    public WindowTinyLfuPolicy(long maximumWeight, int randomSeed)
+        : this(maximumWeight, randomSeed, WindowTinyLfuSettings.Default)
+    {
+    }
+
+    internal WindowTinyLfuPolicy(long maximumWeight, int randomSeed, WindowTinyLfuSettings settings)
+        : base(maximumWeight)
+    {
+        _settings = settings;
+        _random = new FastRandom(randomSeed);
+        ResetRegionsAndClimber();
+    }
+
+    public override EvictionPolicyKind Kind => EvictionPolicyKind.AllKeysLfu;
+
+    internal long WindowMaximum => _windowMaximum;
+
+    internal long ProtectedMaximum => _protectedMaximum;
+
+    internal long WindowWeight => _windowWeight;
+
+    internal long ProbationWeight => _probationWeight;
+
+    internal long ProtectedWeight => _protectedWeight;
+
+    internal long TotalWeight => _windowWeight + _probationWeight + _protectedWeight;
+
+    internal int Count => _count;
+
+    internal byte RegionOf(int id) => (uint)id < (uint)_region.Length ? _region[id] : InNone;
+
+    private long ClimberSampleSize => (long)(_settings.SamplePerEntry * _sketch.Capacity);
+
+    public override void EnsureCapacity(int idCapacity)
+    {
+        if (idCapacity <= _region.Length)
+        {
+            ArgumentOutOfRangeException.ThrowIfNegative(idCapacity);
+            return;
+        }
+
+        int old = _region.Length;
+        int size = GrowCapacity(old, idCapacity);
+        Array.Resize(ref _prev, size);
+        Array.Resize(ref _next, size);
+        Array.Resize(ref _weight, size);
+        Array.Resize(ref _hash, size);
+        Array.Resize(ref _region, size);
+        _prev.AsSpan(old).Fill(IdList.Unlinked);
+        _next.AsSpan(old).Fill(IdList.None);
+    }
+
+    public override void OnInsert(int id, uint keyHash, long weight, long expireAtMs)
+    {
+        int w = ToStoredWeight(weight);
+        EnsureCapacity(id + 1);
+        if (_region[id] != InNone)
+        {
+            OnRemove(id); // the owner reused a live id: treat as replace
+        }
+
+        _hash[id] = keyHash;
+        _weight[id] = w;
+        if (!(_lastMissValid && _lastMissHash == keyHash))
+        {
+            _sketch.Increment(keyHash);
+        }
+
+        _lastMissValid = false;
+        _region[id] = InWindow;
+        IdList.AddLast(ref _window, _prev, _next, id);
+        _windowWeight += w;
+        _count++;
+        _sketch.EnsureCapacity(_count);
+        AfterWrite();
+    }
+
+    public override void OnAccess(int id)
+    {
+        if ((uint)id >= (uint)_region.Length || _region[id] == InNone)
+        {
+            return;
+        }
+
+        _lastMissValid = false;
+        if (IsSampling)
+        {
+            _hitsInSample++;
+        }
+
+        _sketch.Increment(_hash[id]);
+        Reorder(id);
+        Maintain();
+    }
+
+    public override void OnMiss(uint keyHash)
+    {
+        if (IsSampling)
+        {
+            _missesInSample++;
+        }
+
+        _sketch.Increment(keyHash);
+        _lastMissHash = keyHash;
+        _lastMissValid = true;
+        Maintain();
+    }
+
+    public override void OnUpdate(int id, long weight, long expireAtMs)
+    {
+        int w = ToStoredWeight(weight);
+        if ((uint)id >= (uint)_region.Length || _region[id] == InNone)
+        {
+            return;
+        }
+
+        _lastMissValid = false;
+        long delta = w - (long)_weight[id];
+        _weight[id] = w;
+        switch (_region[id])
+        {
+            case InWindow:
+                _windowWeight += delta;
+                break;
+            case InProbation:
+                _probationWeight += delta;
+                break;
+            default:
+                _protectedWeight += delta;
+                break;
+        }
+
+        _sketch.Increment(_hash[id]);
+        Reorder(id);
+        AfterWrite();
+    }
+
+    public override void OnRemove(int id)
+    {
+        if ((uint)id >= (uint)_region.Length)
+        {
+            return;
+        }
+
+        int w = _weight[id];
+        switch (_region[id])
+        {
+            case InWindow:
+                IdList.Remove(ref _window, _prev, _next, id);
+                _windowWeight -= w;
+                break;
+            case InProbation:
+                IdList.Remove(ref _probation, _prev, _next, id);
+                _probationWeight -= w;
+                break;
+            case InProtected:
+                IdList.Remove(ref _protected, _prev, _next, id);
+                _protectedWeight -= w;
+                break;
+            default:
+                return;
+        }
+
+        _region[id] = InNone;
+        _count--;
+    }
+
+    public override int SelectVictim()
+    {
+        if (_count == 0)
+        {
+            return -1;
+        }
+
+        if (_windowWeight > _windowMaximum && !_window.IsEmpty)
+        {
+            // The window's oldest entry asks for admission into the main space.
+            int candidate = _window.Head;
+            int victim = !_probation.IsEmpty ? _probation.Head : _protected.Head;
+            if (victim < 0 || _weight[candidate] > MaximumWeight)
+            {
+                return candidate;
+            }
+
+            if (!Admit(_hash[candidate], _hash[victim]))
+            {
+                return candidate;
+            }
+
+            MoveWindowHeadToProbation();
+            return victim;
+        }
+
+        if (!_probation.IsEmpty)
+        {
+            return _probation.Head;
+        }
+
+        return !_protected.IsEmpty ? _protected.Head : _window.Head;
+    }
+
+    public override int Frequency(int id) =>
+        (uint)id < (uint)_region.Length && _region[id] != InNone ? _sketch.Frequency(_hash[id]) : 0;
+
+    public override void Clear()
+    {
+        _prev.AsSpan().Fill(IdList.Unlinked);
+        _next.AsSpan().Fill(IdList.None);
+        Array.Clear(_region);
+        _window = IdListEnds.Empty;
+        _probation = IdListEnds.Empty;
+        _protected = IdListEnds.Empty;
+        _windowWeight = 0;
+        _probationWeight = 0;
+        _protectedWeight = 0;
+        _count = 0;
+        _lastMissValid = false;
+        _sketch.Clear();
+        ResetRegionsAndClimber();
+    }
+
+    private protected override void OnMaximumWeightChanged()
+    {
+        ResetRegionsAndClimber();
+        int budget = TransferBudget;
+        DemoteProtectedOverflow(ref budget);
+        MoveWindowOverflowWhileRoom(ref budget);
+    }
+
+    /// <summary>Climber samples only once the cache is at least half full (before that every policy hits alike).</summary>
+    private bool IsSampling => _settings.Adaptive && TotalWeight >= (MaximumWeight >> 1);
+
+    private void ResetRegionsAndClimber()
+    {
+        long maximum = MaximumWeight;
+        long window = maximum - (long)((1 - _settings.InitialWindowFraction) * maximum);
+        _windowMaximum = window;
+        _protectedMaximum = (long)(_settings.ProtectedFraction * (maximum - window));
+        _hitsInSample = 0;
+        _missesInSample = 0;
+        _previousHitRate = 0;
+        _adjustment = 0;
+        // First move shrinks the window: most workloads are frequency-biased.
+        _stepSize = -_settings.StepFraction * maximum;
+    }
+
+    private void Reorder(int id)
+    {
+        switch (_region[id])
+        {
+            case InWindow:
+                IdList.MoveToLast(ref _window, _prev, _next, id);
+                break;
+            case InProbation:
+                int w = _weight[id];
+                if (w > _protectedMaximum)
+                {
+                    IdList.MoveToLast(ref _probation, _prev, _next, id);
+                    break;
+                }
+
+                IdList.Remove(ref _probation, _prev, _next, id);
+                _probationWeight -= w;
+                IdList.AddLast(ref _protected, _prev, _next, id);
+                _protectedWeight += w;
+                _region[id] = InProtected;
+                int budget = TransferBudget;
+                DemoteProtectedOverflow(ref budget);
+                break;
+            case InProtected:
+                IdList.MoveToLast(ref _protected, _prev, _next, id);
+                break;
+        }
+    }
+
+    private void AfterWrite()
+    {
+        int budget = TransferBudget;
+        DemoteProtectedOverflow(ref budget);
+        MoveWindowOverflowWhileRoom(ref budget);
+        Maintain();
+    }
+
+    /// <summary>While the cache has room, the window's overflow enters probation without a contest.</summary>
+    private void MoveWindowOverflowWhileRoom(ref int budget)
+    {
+        while (_windowWeight > _windowMaximum && !_window.IsEmpty && TotalWeight <= MaximumWeight && budget > 0)
+        {
+            MoveWindowHeadToProbation();
+            budget--;
+        }
+    }
+
+    private void MoveWindowHeadToProbation()
+    {
+        int id = _window.Head;
+        int w = _weight[id];
+        IdList.Remove(ref _window, _prev, _next, id);
+        _windowWeight -= w;
+        IdList.AddLast(ref _probation, _prev, _next, id);
+        _probationWeight += w;
+        _region[id] = InProbation;
+    }
+
+    private void DemoteProtectedOverflow(ref int budget)
+    {
+        while (_protectedWeight > _protectedMaximum && !_protected.IsEmpty && budget > 0)
+        {
+            int id = _protected.Head;
+            int w = _weight[id];
+            IdList.Remove(ref _protected, _prev, _next, id);
+            _protectedWeight -= w;
+            IdList.AddLast(ref _probation, _prev, _next, id);
+            _probationWeight += w;
+            _region[id] = InProbation;
+            budget--;
+        }
+    }
+
+    private bool Admit(uint candidateHash, uint victimHash)
+    {
+        int victimFrequency = _sketch.Frequency(victimHash);
+        int candidateFrequency = _sketch.Frequency(candidateHash);
+        if (candidateFrequency > victimFrequency)
+        {
+            return true;
+        }
+
+        // A warm candidate that loses is let in now and then: defeats hash-collision attacks that
+        // would keep an artificially hot victim resident.
+        return candidateFrequency >= AdmitJitterThreshold && (_random.NextUInt64() & 127) == 0;
+    }
+
+    /// <summary>Cheap check, then the climber's bookkeeping (rare) and pending region moves (bounded).</summary>
+    private void Maintain()
+    {
+        if (_adjustment == 0 && _hitsInSample + _missesInSample < ClimberSampleSize && _protectedWeight <= _protectedMaximum)
+        {
+            return;
+        }
+
+        if (_hitsInSample + _missesInSample >= ClimberSampleSize)
+        {
+            DetermineAdjustment();
+        }
+
+        int budget = TransferBudget;
+        DemoteProtectedOverflow(ref budget);
+        if (_adjustment > 0)
+        {
+            IncreaseWindow(ref budget);
+        }
+        else if (_adjustment < 0)
+        {
+            DecreaseWindow(ref budget);
+        }
+    }
+
+    private void DetermineAdjustment()
+    {
+        long requests = _hitsInSample + _missesInSample;
+        double hitRate = (double)_hitsInSample / requests;
+        double change = hitRate - _previousHitRate;
+
+        // Keep going the same way while the hit rate does not drop; turn around when it does.
+        double amount = change >= 0 ? _stepSize : -_stepSize;
+        double nextStep = Math.Abs(change) >= _settings.RestartThreshold
+            ? _settings.StepFraction * MaximumWeight * (amount >= 0 ? 1 : -1)
+            : _settings.StepDecay * amount;
+
+        _previousHitRate = hitRate;
+        _adjustment = (long)amount;
+        _stepSize = nextStep;
+        _hitsInSample = 0;
+        _missesInSample = 0;
+    }
+
+    /// <summary>Grows the window by taking weight from the protected share, moving main's oldest entries into the window.</summary>
+    private void IncreaseWindow(ref int budget)
+    {
+        if (_protectedMaximum == 0)
+        {
+            _adjustment = 0;
+            return;
+        }
+
+        long quota = Math.Min(_adjustment, _protectedMaximum);
+        _protectedMaximum -= quota;
+        _windowMaximum += quota;
+        DemoteProtectedOverflow(ref budget);
+
+        bool stalled = false;
+        while (quota > 0 && budget > 0)
+        {
+            int id = _probation.Head;
+            if (id < 0 || quota < _weight[id])
+            {
+                id = _protected.Head;
+            }
+
+            if (id < 0 || quota < _weight[id])
+            {
+                stalled = true;
+                break;
+            }
+
+            int w = _weight[id];
+            if (_region[id] == InProbation)
+            {
+                IdList.Remove(ref _probation, _prev, _next, id);
+                _probationWeight -= w;
+            }
+            else
+            {
+                IdList.Remove(ref _protected, _prev, _next, id);
+                _protectedWeight -= w;
+            }
+
+            IdList.AddLast(ref _window, _prev, _next, id);
+            _windowWeight += w;
+            _region[id] = InWindow;
+            quota -= w;
+            budget--;
+        }
+
+        // Give back what could not be moved; retry it on a later operation unless nothing fits.
+        _protectedMaximum += quota;
+        _windowMaximum -= quota;
+        _adjustment = stalled ? 0 : quota;
+    }
+
+    /// <summary>Shrinks the window (never below 1) by moving its oldest entries into probation.</summary>
+    private void DecreaseWindow(ref int budget)
+    {
+        if (_windowMaximum <= 1)
+        {
+            _adjustment = 0;
+            return;
+        }
+
+        long quota = Math.Min(-_adjustment, Math.Max(0, _windowMaximum - 1));
+        _protectedMaximum += quota;
+        _windowMaximum -= quota;
+
+        bool stalled = false;
+        while (quota > 0 && budget > 0)
+        {
+            int id = _window.Head;
+            if (id < 0 || quota < _weight[id])
+            {
+                stalled = true;
+                break;
+            }
+
+            quota -= _weight[id];
+            MoveWindowHeadToProbation();
+            budget--;
+        }
+
+        _protectedMaximum -= quota;
+        _windowMaximum += quota;
+        _adjustment = stalled ? 0 : -quota;
+    }
+}

@@ -1,1 +1,0 @@
-namespace AkkaCache.Core; internal static class Placeholder { }

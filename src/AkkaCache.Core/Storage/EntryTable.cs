@@ -1,0 +1,606 @@
+using System.Buffers.Binary;
+using System.Runtime.CompilerServices;
+using AkkaCache.Core.Eviction;
+using AkkaCache.Core.Expiry;
+
+namespace AkkaCache.Core.Storage;
+
+public enum WriteStatus
+{
+    Ok,
+    /// <summary>The budget is spent and the policy cannot (noeviction) or has nothing left to evict.</summary>
+    OutOfMemory,
+}
+
+public enum RemovalCause { Deleted, Expired, Evicted }
+
+/// <summary>
+/// The entries of one shard: an open hash table over dense int ids, with keys and values packed into one byte arena.
+/// A key costs a fixed-size struct in one array plus its bytes in the arena, so ten million keys are a few dozen
+/// large arrays to the GC instead of tens of millions of objects.
+/// Not thread-safe: only the owning shard actor touches it.
+/// </summary>
+/// <remarks>
+/// Arena records are <c>[int id][int recordLength][key][value]</c>. A removed or relocated record is marked dead
+/// (id = -1) and counted as garbage; compaction slides live records down in place, so it allocates nothing.
+/// The arena grows only when the garbage would not make room, and growth asks the node's <see cref="MemoryBudget"/>.
+/// </remarks>
+public sealed class EntryTable
+{
+    private struct Entry
+    {
+        public int Next;        // next id in the bucket chain, or in the free list
+        public int Offset;      // record offset in the arena; -1 when the id is free
+        public int KeyLength;
+        public int ValueLength;
+        public long ExpireAtMs; // absolute unix ms; 0 = no expiry
+        public long Version;    // changes on every write, for WATCH and AC.CAS
+    }
+
+    private const int RecordHeaderSize = 8;
+    private const int InitialIdCapacity = 16;
+    private const int InitialArenaSize = 4096;
+    private const int MaxArenaSize = 0x7FFFFFC7; // Array.MaxLength
+
+    /// <summary>Bytes per id outside the entry struct and bucket: the eviction policy's and the timer wheel's parallel arrays.</summary>
+    internal const int PolicyAndTimerBytesPerId = 24;
+
+    private static readonly int EntrySize = Unsafe.SizeOf<Entry>();
+
+    private readonly MemoryBudget _budget;
+    private readonly TimerWheel _wheel;
+    private EvictionPolicy _policy;
+
+    private Entry[] _entries = [];
+    private int[] _buckets = [];
+    private int _bucketMask;
+    private int _highWater;   // ids [0, _highWater) have been handed out at least once
+    private int _freeList = -1;
+    private int _count;
+
+    private byte[] _arena = [];
+    private int _arenaUsed;
+    private long _liveRecordBytes;
+
+    private long _versionCounter;
+    private long _allocated;
+
+    public EntryTable(MemoryBudget budget, EvictionPolicyKind policy, long nowMs)
+    {
+        _budget = budget;
+        _wheel = new TimerWheel(nowMs);
+        _policy = EvictionPolicy.Create(policy, long.MaxValue);
+        AllocateInitial();
+    }
+
+    public int Count => _count;
+    public long Hits { get; private set; }
+    public long Misses { get; private set; }
+    public long ExpiredCount { get; private set; }
+    public long EvictedCount { get; private set; }
+    public int VolatileCount => _wheel.Count;
+
+    /// <summary>Real bytes this table holds: the entry, bucket and policy arrays and the arena, slack included.</summary>
+    public long AllocatedBytes => _allocated;
+
+    /// <summary>Bytes of live keys, values and their fixed per-key overhead; the arena slack and garbage are the difference to <see cref="AllocatedBytes"/>.</summary>
+    public long LiveBytes => _liveRecordBytes + (long)_count * (EntrySize + sizeof(int) + PolicyAndTimerBytesPerId);
+
+    public EvictionPolicyKind PolicyKind => _policy.Kind;
+
+    public static uint Hash(ReadOnlySpan<byte> key)
+    {
+        var hash = new HashCode();
+        hash.AddBytes(key);
+        return (uint)hash.ToHashCode();
+    }
+
+    // ---------------------------------------------------------------- lookups
+
+    /// <summary>Finds a live entry without counting a hit or touching the eviction order; removes it if it has expired.</summary>
+    public int Find(ReadOnlySpan<byte> key, uint hash, long nowMs)
+    {
+        int id = Lookup(key, hash);
+        if (id >= 0 && IsExpired(id, nowMs))
+        {
+            Remove(id, RemovalCause.Expired);
+            return -1;
+        }
+        return id;
+    }
+
+    /// <summary>A read: like <see cref="Find"/>, and counts a keyspace hit or miss and an access for the eviction policy.</summary>
+    public int FindForRead(ReadOnlySpan<byte> key, uint hash, long nowMs)
+    {
+        int id = Find(key, hash, nowMs);
+        if (id >= 0)
+        {
+            Hits++;
+            _policy.OnAccess(id);
+        }
+        else
+        {
+            Misses++;
+            _policy.OnMiss(hash);
+        }
+        return id;
+    }
+
+    public bool IsExpired(int id, long nowMs)
+    {
+        long expireAt = _entries[id].ExpireAtMs;
+        return expireAt != 0 && expireAt <= nowMs;
+    }
+
+    public bool IsLive(int id) => (uint)id < (uint)_highWater && _entries[id].Offset >= 0;
+
+    public ReadOnlySpan<byte> Key(int id)
+    {
+        ref Entry e = ref _entries[id];
+        return new ReadOnlySpan<byte>(_arena, e.Offset + RecordHeaderSize, e.KeyLength);
+    }
+
+    public ReadOnlySpan<byte> Value(int id)
+    {
+        ref Entry e = ref _entries[id];
+        return new ReadOnlySpan<byte>(_arena, e.Offset + RecordHeaderSize + e.KeyLength, e.ValueLength);
+    }
+
+    public int ValueLength(int id) => _entries[id].ValueLength;
+    public long ExpireAt(int id) => _entries[id].ExpireAtMs;
+    public long Version(int id) => _entries[id].Version;
+    public int Frequency(int id) => _policy.Frequency(id);
+
+    /// <summary>The next live id at or after <paramref name="fromId"/>, or -1. Ids of entries that stay present do not change, which is what SCAN needs.</summary>
+    public int NextLiveId(int fromId)
+    {
+        for (int id = Math.Max(fromId, 0); id < _highWater; id++)
+            if (_entries[id].Offset >= 0) return id;
+        return -1;
+    }
+
+    /// <summary>A live id picked at random (probing a bounded number of slots), or -1 if the table is empty.</summary>
+    public int RandomLiveId(Random random)
+    {
+        if (_count == 0) return -1;
+        for (int attempt = 0; attempt < 64; attempt++)
+        {
+            int id = random.Next(_highWater);
+            if (_entries[id].Offset >= 0) return id;
+        }
+        return NextLiveId(random.Next(_highWater)) is var next && next >= 0 ? next : NextLiveId(0);
+    }
+
+    // ---------------------------------------------------------------- writes
+
+    /// <summary>Writes a value, creating the entry or replacing its value and expiry. The version always changes.</summary>
+    public WriteStatus Set(ReadOnlySpan<byte> key, uint hash, ReadOnlySpan<byte> value, long expireAtMs, long nowMs, out int id)
+    {
+        id = Find(key, hash, nowMs);
+        if (id >= 0)
+        {
+            var status = ReplaceValue(id, value.Length, preserve: 0, out var target);
+            if (status != WriteStatus.Ok) return status;
+            value.CopyTo(target);
+            SetExpireAtCore(id, expireAtMs);
+            _policy.OnUpdate(id, Weight(id), expireAtMs);
+            return WriteStatus.Ok;
+        }
+        return Insert(key, hash, value, expireAtMs, out id);
+    }
+
+    /// <summary>Creates an entry for a key known to be absent.</summary>
+    public WriteStatus Insert(ReadOnlySpan<byte> key, uint hash, ReadOnlySpan<byte> value, long expireAtMs, out int id)
+    {
+        id = -1;
+        int recordLength = RecordHeaderSize + key.Length + value.Length;
+        if (!EnsureArenaRoom(recordLength, protectedId: -1)) return WriteStatus.OutOfMemory;
+        int newId = AllocateId();
+        if (newId < 0) return WriteStatus.OutOfMemory;
+        // allocating the id may have evicted and compacted, but never consumes arena room
+        int offset = AppendRecord(newId, recordLength);
+        key.CopyTo(_arena.AsSpan(offset + RecordHeaderSize));
+        value.CopyTo(_arena.AsSpan(offset + RecordHeaderSize + key.Length));
+
+        ref Entry e = ref _entries[newId];
+        e.Offset = offset;
+        e.KeyLength = key.Length;
+        e.ValueLength = value.Length;
+        e.ExpireAtMs = 0;
+        e.Version = ++_versionCounter;
+        _liveRecordBytes += recordLength;
+        _count++;
+        LinkBucket(newId, hash);
+        if (expireAtMs != 0) SetExpireAtCore(newId, expireAtMs);
+        _policy.OnInsert(newId, hash, Weight(newId), expireAtMs);
+        id = newId;
+        return WriteStatus.Ok;
+    }
+
+    /// <summary>
+    /// Gives the entry a value of <paramref name="newLength"/> bytes whose first <paramref name="preserve"/> bytes are the old value's,
+    /// and returns it to be filled. For APPEND, SETRANGE and INCR. The version changes; the expiry is kept.
+    /// </summary>
+    public WriteStatus ResizeValue(int id, int newLength, int preserve, out Span<byte> value)
+    {
+        var status = ReplaceValue(id, newLength, preserve, out value);
+        if (status == WriteStatus.Ok) _policy.OnUpdate(id, Weight(id), _entries[id].ExpireAtMs);
+        return status;
+    }
+
+    public void SetExpireAt(int id, long expireAtMs)
+    {
+        if (_entries[id].ExpireAtMs == expireAtMs) return;
+        SetExpireAtCore(id, expireAtMs);
+        _entries[id].Version = ++_versionCounter;
+        _policy.OnUpdate(id, Weight(id), expireAtMs);
+    }
+
+    /// <summary>Counts an access for the eviction order without reading (TOUCH).</summary>
+    public void Access(int id) => _policy.OnAccess(id);
+
+    /// <summary>Marks the entry as written without changing it (Redis's "signal modified key"), for WATCH.</summary>
+    public void Touch(int id) => _entries[id].Version = ++_versionCounter;
+
+    public bool Delete(ReadOnlySpan<byte> key, uint hash, long nowMs)
+    {
+        int id = Find(key, hash, nowMs);
+        if (id < 0) return false;
+        Remove(id, RemovalCause.Deleted);
+        return true;
+    }
+
+    public void Remove(int id, RemovalCause cause)
+    {
+        _wheel.Cancel(id);
+        RemoveCore(id, cause);
+    }
+
+    /// <summary>Removes every entry and gives the memory back.</summary>
+    public void Clear()
+    {
+        _policy.Clear();
+        _wheel.Clear();
+        _budget.Add(-_allocated);
+        _allocated = 0;
+        _count = 0;
+        _freeList = -1;
+        _highWater = 0;
+        _liveRecordBytes = 0;
+        _arenaUsed = 0;
+        AllocateInitial();
+    }
+
+    /// <summary>Expires due entries through the timer wheel, at most <paramref name="maxExpirations"/> of them.</summary>
+    public int ExpireDue(long nowMs, int maxExpirations)
+    {
+        var sink = new ExpirySink(this);
+        return _wheel.Advance(nowMs, maxExpirations, ref sink);
+    }
+
+    /// <summary>Switches the eviction policy; the new policy learns the live entries in id order.</summary>
+    public void ChangePolicy(EvictionPolicyKind kind)
+    {
+        if (kind == _policy.Kind) return;
+        var policy = EvictionPolicy.Create(kind, _policy.MaximumWeight);
+        policy.EnsureCapacity(_entries.Length);
+        for (int id = 0; id < _highWater; id++)
+        {
+            if (_entries[id].Offset < 0) continue;
+            policy.OnInsert(id, Hash(Key(id)), Weight(id), _entries[id].ExpireAtMs);
+        }
+        _policy = policy;
+    }
+
+    /// <summary>Evicts until this table holds no more than <paramref name="targetAllocatedBytes"/> of live data, then gives unused arena back.</summary>
+    public int EvictDownTo(long targetLiveBytes)
+    {
+        int evicted = 0;
+        while (LiveBytes > targetLiveBytes)
+        {
+            int victim = _policy.SelectVictim();
+            if (victim < 0) break;
+            Remove(victim, RemovalCause.Evicted);
+            evicted++;
+        }
+        if (evicted > 0) ShrinkArena();
+        return evicted;
+    }
+
+    // ---------------------------------------------------------------- internals
+
+    private long Weight(int id)
+    {
+        ref Entry e = ref _entries[id];
+        return RecordHeaderSize + e.KeyLength + e.ValueLength + EntrySize + sizeof(int) + PolicyAndTimerBytesPerId;
+    }
+
+    private int Lookup(ReadOnlySpan<byte> key, uint hash)
+    {
+        var entries = _entries;
+        var arena = _arena;
+        int id = _buckets[(int)hash & _bucketMask];
+        while (id >= 0)
+        {
+            ref Entry e = ref entries[id];
+            if (e.KeyLength == key.Length &&
+                new ReadOnlySpan<byte>(arena, e.Offset + RecordHeaderSize, e.KeyLength).SequenceEqual(key))
+                return id;
+            id = e.Next;
+        }
+        return -1;
+    }
+
+    private void SetExpireAtCore(int id, long expireAtMs)
+    {
+        _entries[id].ExpireAtMs = expireAtMs;
+        if (expireAtMs != 0) _wheel.Schedule(id, expireAtMs);
+        else _wheel.Cancel(id);
+    }
+
+    private void RemoveCore(int id, RemovalCause cause)
+    {
+        ref Entry e = ref _entries[id];
+        UnlinkBucket(id, Hash(Key(id)));
+        MarkDead(e.Offset);
+        _liveRecordBytes -= RecordHeaderSize + e.KeyLength + e.ValueLength;
+        // slack inside a record (a value that shrank in place) was never live; the whole record is garbage now
+        _policy.OnRemove(id);
+        e.Offset = -1;
+        e.KeyLength = 0;
+        e.ValueLength = 0;
+        e.ExpireAtMs = 0;
+        e.Next = _freeList;
+        _freeList = id;
+        _count--;
+        switch (cause)
+        {
+            case RemovalCause.Expired: ExpiredCount++; break;
+            case RemovalCause.Evicted: EvictedCount++; break;
+        }
+    }
+
+    private WriteStatus ReplaceValue(int id, int newLength, int preserve, out Span<byte> value)
+    {
+        ref Entry e = ref _entries[id];
+        int capacity = RecordLengthAt(e.Offset) - RecordHeaderSize - e.KeyLength;
+        if (newLength <= capacity)
+        {
+            _liveRecordBytes += newLength - e.ValueLength;
+            e.ValueLength = newLength;
+            e.Version = ++_versionCounter;
+            value = _arena.AsSpan(e.Offset + RecordHeaderSize + e.KeyLength, newLength);
+            return WriteStatus.Ok;
+        }
+
+        int recordLength = RecordHeaderSize + e.KeyLength + newLength;
+        // the entry being rewritten must not be evicted to make its own room
+        _policy.OnAccess(id);
+        if (!EnsureArenaRoom(recordLength, protectedId: id))
+        {
+            value = default;
+            return WriteStatus.OutOfMemory;
+        }
+        int offset = AppendRecord(id, recordLength);
+        int oldOffset = e.Offset;
+        _arena.AsSpan(oldOffset + RecordHeaderSize, e.KeyLength + Math.Min(preserve, e.ValueLength))
+            .CopyTo(_arena.AsSpan(offset + RecordHeaderSize));
+        MarkDead(oldOffset);
+        _liveRecordBytes += newLength - e.ValueLength;
+        e.Offset = offset;
+        e.ValueLength = newLength;
+        e.Version = ++_versionCounter;
+        value = _arena.AsSpan(offset + RecordHeaderSize + e.KeyLength, newLength);
+        return WriteStatus.Ok;
+    }
+
+    private int RecordLengthAt(int offset) => BinaryPrimitives.ReadInt32LittleEndian(_arena.AsSpan(offset + 4));
+
+    private void MarkDead(int offset) => BinaryPrimitives.WriteInt32LittleEndian(_arena.AsSpan(offset), -1);
+
+    private int AppendRecord(int id, int recordLength)
+    {
+        int offset = _arenaUsed;
+        var header = _arena.AsSpan(offset, RecordHeaderSize);
+        BinaryPrimitives.WriteInt32LittleEndian(header, id);
+        BinaryPrimitives.WriteInt32LittleEndian(header[4..], recordLength);
+        _arenaUsed += recordLength;
+        return offset;
+    }
+
+    private long Garbage => _arenaUsed - _liveRecordBytes;
+
+    /// <summary>Makes <paramref name="recordLength"/> contiguous bytes free at the end of the arena: compacting, evicting or growing.</summary>
+    private bool EnsureArenaRoom(int recordLength, int protectedId)
+    {
+        if (_arena.Length - _arenaUsed >= recordLength) return true;
+
+        // reclaim garbage before asking for memory, once it is worth a pass over the arena
+        if (_arena.Length - _liveRecordBytes >= recordLength && Garbage * 4 >= _arena.Length)
+        {
+            Compact();
+            return true;
+        }
+
+        long live = _liveRecordBytes;
+        long wanted = Math.Max(live + recordLength + (live >> 1), Math.Min((long)_arena.Length * 2, live * 2 + recordLength));
+        wanted = Math.Clamp(wanted, InitialArenaSize, MaxArenaSize);
+        if (wanted < live + recordLength) return false; // beyond what one array can hold
+
+        if (_budget.CanGrow(wanted - _arena.Length))
+        {
+            Reallocate((int)wanted);
+            return true;
+        }
+        long minimal = live + recordLength;
+        if (minimal > _arena.Length && _budget.CanGrow(minimal - _arena.Length))
+        {
+            Reallocate((int)minimal);
+            return true;
+        }
+
+        // the node is at its budget: make room from this shard's own entries
+        int victim = -1;
+        while (_arena.Length - _liveRecordBytes < recordLength)
+        {
+            victim = _policy.SelectVictim();
+            if (victim < 0 || victim == protectedId) break;
+            Remove(victim, RemovalCause.Evicted);
+        }
+        if (_arena.Length - _liveRecordBytes >= recordLength)
+        {
+            if (_arena.Length - _arenaUsed < recordLength) Compact();
+            return true;
+        }
+        // as Redis: nothing this policy may evict (noeviction, volatile-* without volatile keys) means -OOM
+        if (_policy.Kind == EvictionPolicyKind.NoEviction || victim < 0 && _count > 0) return false;
+
+        // This shard has nothing left to give (it is empty, or holds only the entry being rewritten) while others hold
+        // the budget: grow past it by this one record; the maintenance tick makes shards over their share give memory back.
+        Reallocate((int)Math.Min(MaxArenaSize, Math.Max(minimal, _arena.Length)));
+        if (_arena.Length - _arenaUsed < recordLength) return false;
+        return true;
+    }
+
+    /// <summary>Slides live records down over the garbage, in place.</summary>
+    private void Compact()
+    {
+        var arena = _arena;
+        int read = 0, write = 0, end = _arenaUsed;
+        while (read < end)
+        {
+            int id = BinaryPrimitives.ReadInt32LittleEndian(arena.AsSpan(read));
+            int recordLength = BinaryPrimitives.ReadInt32LittleEndian(arena.AsSpan(read + 4));
+            if (id >= 0)
+            {
+                ref Entry e = ref _entries[id];
+                int exactLength = RecordHeaderSize + e.KeyLength + e.ValueLength;
+                if (write != read)
+                    Buffer.BlockCopy(arena, read, arena, write, exactLength);
+                BinaryPrimitives.WriteInt32LittleEndian(arena.AsSpan(write + 4), exactLength);
+                e.Offset = write;
+                write += exactLength;
+            }
+            read += recordLength;
+        }
+        _arenaUsed = write;
+    }
+
+    private void Reallocate(int newLength)
+    {
+        var old = _arena;
+        var arena = GC.AllocateUninitializedArray<byte>(newLength);
+        int read = 0, write = 0, end = _arenaUsed;
+        while (read < end)
+        {
+            int id = BinaryPrimitives.ReadInt32LittleEndian(old.AsSpan(read));
+            int recordLength = BinaryPrimitives.ReadInt32LittleEndian(old.AsSpan(read + 4));
+            if (id >= 0)
+            {
+                ref Entry e = ref _entries[id];
+                int exactLength = RecordHeaderSize + e.KeyLength + e.ValueLength;
+                Buffer.BlockCopy(old, read, arena, write, exactLength);
+                BinaryPrimitives.WriteInt32LittleEndian(arena.AsSpan(write + 4), exactLength);
+                e.Offset = write;
+                write += exactLength;
+            }
+            read += recordLength;
+        }
+        _arena = arena;
+        _arenaUsed = write;
+        Account((long)newLength - old.Length);
+    }
+
+    private void ShrinkArena()
+    {
+        long target = Math.Max(InitialArenaSize, _liveRecordBytes + (_liveRecordBytes >> 2));
+        if (target < _arena.Length / 2) Reallocate((int)target);
+    }
+
+    private int AllocateId()
+    {
+        if (_freeList >= 0)
+        {
+            int id = _freeList;
+            _freeList = _entries[id].Next;
+            return id;
+        }
+        if (_highWater == _entries.Length)
+        {
+            long growth = (long)_entries.Length * (EntrySize + PolicyAndTimerBytesPerId + sizeof(int));
+            if (!_budget.CanGrow(growth) && _count > 0)
+            {
+                int victim = _policy.SelectVictim();
+                if (victim >= 0)
+                {
+                    Remove(victim, RemovalCause.Evicted);
+                    int reused = _freeList;
+                    _freeList = _entries[reused].Next;
+                    return reused;
+                }
+                if (_policy.Kind == EvictionPolicyKind.NoEviction) return -1;
+            }
+            GrowIds(_entries.Length * 2);
+        }
+        return _highWater++;
+    }
+
+    private void AllocateInitial()
+    {
+        _entries = new Entry[InitialIdCapacity];
+        _buckets = new int[InitialIdCapacity];
+        Array.Fill(_buckets, -1);
+        _bucketMask = InitialIdCapacity - 1;
+        _arena = GC.AllocateUninitializedArray<byte>(InitialArenaSize);
+        _policy.EnsureCapacity(InitialIdCapacity);
+        _wheel.EnsureCapacity(InitialIdCapacity);
+        Account((long)InitialIdCapacity * (EntrySize + sizeof(int) + PolicyAndTimerBytesPerId) + InitialArenaSize);
+    }
+
+    private void GrowIds(int capacity)
+    {
+        int old = _entries.Length;
+        Array.Resize(ref _entries, capacity);
+        _policy.EnsureCapacity(capacity);
+        _wheel.EnsureCapacity(capacity);
+        // one bucket per id keeps chains short (load factor <= 1) without storing hashes
+        var buckets = new int[capacity];
+        Array.Fill(buckets, -1);
+        _buckets = buckets;
+        _bucketMask = capacity - 1;
+        for (int id = 0; id < _highWater; id++)
+        {
+            if (_entries[id].Offset < 0) continue;
+            LinkBucket(id, Hash(Key(id)));
+        }
+        Account((long)(capacity - old) * (EntrySize + sizeof(int) + PolicyAndTimerBytesPerId));
+    }
+
+    private void LinkBucket(int id, uint hash)
+    {
+        ref int head = ref _buckets[(int)hash & _bucketMask];
+        _entries[id].Next = head;
+        head = id;
+    }
+
+    private void UnlinkBucket(int id, uint hash)
+    {
+        ref int link = ref _buckets[(int)hash & _bucketMask];
+        while (link != id) link = ref _entries[link].Next;
+        link = _entries[id].Next;
+    }
+
+    private void Account(long delta)
+    {
+        _allocated += delta;
+        _budget.Add(delta);
+    }
+
+    private readonly struct ExpirySink(EntryTable table) : IExpirySink
+    {
+        public long GetExpireAt(int id) => table._entries[id].ExpireAtMs;
+
+        // the wheel has already unlinked the id
+        public void OnExpired(int id) => table.RemoveCore(id, RemovalCause.Expired);
+    }
+}

@@ -1,1 +1,0 @@
-namespace AkkaCache.Protocol; internal static class Placeholder { }

@@ -1,0 +1,68 @@
+namespace AkkaCache.Server.Configuration;
+
+/// <summary>
+/// redis-server style switches (<c>--port 7000 --maxmemory 2gb</c>) translated to the configuration keys they alias,
+/// so the command line, the JSON file and environment variables share one schema.
+/// </summary>
+public static class CommandLineOptions
+{
+    private static readonly Dictionary<string, string> Aliases = new(StringComparer.OrdinalIgnoreCase)
+    {
+        ["port"] = nameof(NodeOptions.Port),
+        ["bind"] = nameof(NodeOptions.Bind),
+        ["maxmemory"] = nameof(NodeOptions.MaxMemory),
+        ["maxmemory-policy"] = nameof(NodeOptions.MaxMemoryPolicy),
+        ["proto-max-bulk-len"] = nameof(NodeOptions.ProtoMaxBulkLen),
+        ["client-query-buffer-limit"] = nameof(NodeOptions.ClientQueryBufferLimit),
+        ["max-arguments"] = nameof(NodeOptions.MaxArguments),
+        ["requirepass"] = nameof(NodeOptions.RequirePass),
+        ["timeout"] = nameof(NodeOptions.Timeout),
+        ["hz"] = nameof(NodeOptions.Hz),
+        ["shards"] = nameof(NodeOptions.Shards),
+        ["databases"] = nameof(NodeOptions.Databases),
+        ["inline-when-idle"] = nameof(NodeOptions.InlineWhenIdle),
+    };
+
+    public sealed record Parsed(Dictionary<string, string?> Settings, string? ConfigFile);
+
+    /// <summary>Parses <c>--name value</c>, <c>--name=value</c> and <c>--AkkaCache:Key value</c>; throws <see cref="ArgumentException"/> naming a bad switch.</summary>
+    public static Parsed Parse(string[] args)
+    {
+        var settings = new Dictionary<string, string?>(StringComparer.OrdinalIgnoreCase);
+        string? configFile = null;
+        for (int i = 0; i < args.Length; i++)
+        {
+            string arg = args[i];
+            if (!arg.StartsWith("--", StringComparison.Ordinal) || arg.Length == 2)
+                throw new ArgumentException($"Unexpected argument '{arg}': switches look like --port 6379.");
+            string name = arg[2..];
+            string? value = null;
+            int eq = name.IndexOf('=', StringComparison.Ordinal);
+            if (eq >= 0)
+            {
+                value = name[(eq + 1)..];
+                name = name[..eq];
+            }
+            else
+            {
+                if (i + 1 >= args.Length) throw new ArgumentException($"Switch --{name} needs a value.");
+                value = args[++i];
+            }
+
+            if (name.Equals("config", StringComparison.OrdinalIgnoreCase))
+            {
+                configFile = value;
+                continue;
+            }
+            if (name.StartsWith(NodeOptions.SectionName + ":", StringComparison.OrdinalIgnoreCase))
+            {
+                settings[name] = value;
+                continue;
+            }
+            if (!Aliases.TryGetValue(name, out var key))
+                throw new ArgumentException($"Unknown switch --{name}. Known: --config, {string.Join(", ", Aliases.Keys.Select(k => "--" + k))}.");
+            settings[$"{NodeOptions.SectionName}:{key}"] = value;
+        }
+        return new Parsed(settings, configFile);
+    }
+}

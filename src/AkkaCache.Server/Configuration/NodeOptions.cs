@@ -1,0 +1,97 @@
+using AkkaCache.Core.Eviction;
+
+namespace AkkaCache.Server.Configuration;
+
+/// <summary>
+/// The node's settings: section <c>AkkaCache</c> of config/akkacache.json, <c>AKKACACHE__*</c> environment variables,
+/// <c>--config FILE</c> and command-line switches (redis-server style aliases of the same keys, see <see cref="CommandLineOptions"/>).
+/// </summary>
+public sealed class NodeOptions
+{
+    public const string SectionName = "AkkaCache";
+
+    public int Port { get; set; } = 6379;
+    public string Bind { get; set; } = "127.0.0.1";
+
+    /// <summary>Memory budget: bytes, or a size such as <c>2gb</c>, <c>512mb</c>; 0 = unlimited.</summary>
+    public string MaxMemory { get; set; } = "0";
+
+    public string MaxMemoryPolicy { get; set; } = "allkeys-lru";
+
+    /// <summary>Largest bulk string (value, key or argument) a request may carry.</summary>
+    public string ProtoMaxBulkLen { get; set; } = "1mb";
+
+    /// <summary>Most arguments in one request.</summary>
+    public int MaxArguments { get; set; } = 1024 * 1024;
+
+    /// <summary>Most bytes a client may have buffered in one unfinished request before it is disconnected.</summary>
+    public string ClientQueryBufferLimit { get; set; } = "1gb";
+
+    public string? RequirePass { get; set; }
+
+    /// <summary>Idle seconds before a client is disconnected; 0 = never.</summary>
+    public int Timeout { get; set; }
+
+    public int Hz { get; set; } = 10;
+
+    public int Shards { get; set; } = Core.Keyspace.ShardLayout.DefaultShardCount;
+
+    public int Databases { get; set; } = 1;
+
+    /// <summary>Run a command on the caller's thread when its shard is idle (false: always through the shard's mailbox).</summary>
+    public bool InlineWhenIdle { get; set; } = true;
+
+    public long MaxMemoryBytes => MemorySize.Parse(MaxMemory, nameof(MaxMemory));
+    public long ProtoMaxBulkLenBytes => MemorySize.Parse(ProtoMaxBulkLen, nameof(ProtoMaxBulkLen));
+    public long ClientQueryBufferLimitBytes => MemorySize.Parse(ClientQueryBufferLimit, nameof(ClientQueryBufferLimit));
+
+    public EvictionPolicyKind MaxMemoryPolicyKind =>
+        EvictionPolicyNames.TryParse(MaxMemoryPolicy, out var kind)
+            ? kind
+            : throw new InvalidOperationException($"Invalid {SectionName}:{nameof(MaxMemoryPolicy)} '{MaxMemoryPolicy}'.");
+
+    /// <summary>Fails with a message naming the setting when a value is out of range.</summary>
+    public void Validate()
+    {
+        if (Port is < 0 or > 65535) throw new InvalidOperationException($"Invalid {SectionName}:Port {Port}: expected 0..65535.");
+        if (!System.Net.IPAddress.TryParse(Bind, out _) && Bind != "localhost" && Bind != "*")
+            throw new InvalidOperationException($"Invalid {SectionName}:Bind '{Bind}': expected an IP address.");
+        _ = MaxMemoryBytes;
+        _ = MaxMemoryPolicyKind;
+        long bulk = ProtoMaxBulkLenBytes;
+        if (bulk < 1024 || bulk > int.MaxValue - 1024)
+            throw new InvalidOperationException($"Invalid {SectionName}:ProtoMaxBulkLen {bulk}: expected 1kb..2gb.");
+        if (MaxArguments < 1) throw new InvalidOperationException($"Invalid {SectionName}:MaxArguments {MaxArguments}.");
+        if (Hz is < 1 or > 500) throw new InvalidOperationException($"Invalid {SectionName}:Hz {Hz}: expected 1..500.");
+        if (Databases != 1) throw new InvalidOperationException($"Invalid {SectionName}:Databases {Databases}: AkkaCache has one database (0).");
+        _ = new Core.Keyspace.ShardLayout(Shards);
+    }
+}
+
+/// <summary>Sizes as redis.conf writes them: 1k = 1000, 1kb = 1024, likewise m/mb, g/gb.</summary>
+public static class MemorySize
+{
+    public static bool TryParse(string text, out long bytes)
+    {
+        bytes = 0;
+        var s = text.Trim().ToLowerInvariant();
+        long unit = 1;
+        (string Suffix, long Unit)[] units = [("kb", 1024), ("mb", 1024 * 1024), ("gb", 1024L * 1024 * 1024), ("k", 1000), ("m", 1000_000), ("g", 1000_000_000), ("b", 1)];
+        foreach (var (suffix, u) in units)
+        {
+            if (s.EndsWith(suffix, StringComparison.Ordinal))
+            {
+                unit = u;
+                s = s[..^suffix.Length];
+                break;
+            }
+        }
+        if (!long.TryParse(s, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out long n)) return false;
+        if (n > long.MaxValue / unit) return false;
+        bytes = n * unit;
+        return true;
+    }
+
+    public static long Parse(string text, string setting) =>
+        TryParse(text, out long bytes) ? bytes : throw new InvalidOperationException($"Invalid {NodeOptions.SectionName}:{setting} '{text}': expected bytes or a size like 512mb.");
+}

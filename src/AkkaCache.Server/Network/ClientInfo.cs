@@ -1,0 +1,80 @@
+using System.Collections.Concurrent;
+using System.Globalization;
+using System.Text;
+
+namespace AkkaCache.Server.Network;
+
+/// <summary>What CLIENT LIST / CLIENT INFO show about a connection; written by its session, read by others.</summary>
+internal sealed class ClientInfo(long id, string address, string localAddress, long createdMs, Action kill)
+{
+    public long Id { get; } = id;
+    public string Address { get; } = address;
+    public string LocalAddress { get; } = localAddress;
+    public long CreatedMs { get; } = createdMs;
+    public string? Name { get; set; }
+    public string? LibName { get; set; }
+    public string? LibVersion { get; set; }
+    public int Protocol { get; set; } = 2;
+    public bool InTransaction { get; set; }
+    public int TransactionLength { get; set; }
+    public int WatchedKeys { get; set; }
+    public string LastCommand { get; set; } = "NULL";
+    public long LastCommandMs { get; private set; } = createdMs;
+    public long Commands { get; set; }
+
+    public void OnCommand(long nowMs) => LastCommandMs = nowMs;
+
+    public void Kill() => kill();
+
+    /// <summary>One CLIENT LIST line in Redis's format (fields clients parse; memory fields are not tracked and show 0).</summary>
+    public string Describe(long nowMs)
+    {
+        var line = new StringBuilder(256);
+        line.Append(CultureInfo.InvariantCulture,
+            $"id={Id} addr={Address} laddr={LocalAddress} fd=0 name={Name} age={(nowMs - CreatedMs) / 1000} idle={(nowMs - LastCommandMs) / 1000} ");
+        line.Append(CultureInfo.InvariantCulture,
+            $"flags={(InTransaction ? "x" : "N")} db=0 sub=0 psub=0 ssub=0 multi={(InTransaction ? TransactionLength : -1)} watch={WatchedKeys} qbuf=0 qbuf-free=0 argv-mem=0 multi-mem=0 rbs=0 rbp=0 obl=0 oll=0 omem=0 tot-mem=0 events=r ");
+        line.Append(CultureInfo.InvariantCulture,
+            $"cmd={LastCommand} user=default redir=-1 resp={Protocol} lib-name={LibName} lib-ver={LibVersion}");
+        return line.ToString();
+    }
+}
+
+internal sealed class ClientRegistry
+{
+    private readonly ConcurrentDictionary<long, ClientInfo> _clients = new();
+    private long _nextId;
+    private long _connectionsReceived;
+    private long _commandsOfClosedClients;
+
+    public int Count => _clients.Count;
+    public long ConnectionsReceived => Interlocked.Read(ref _connectionsReceived);
+
+    public ClientInfo Add(string address, string localAddress, long nowMs, Action kill)
+    {
+        var info = new ClientInfo(Interlocked.Increment(ref _nextId), address, localAddress, nowMs, kill);
+        _clients[info.Id] = info;
+        Interlocked.Increment(ref _connectionsReceived);
+        return info;
+    }
+
+    public void Remove(ClientInfo info)
+    {
+        if (_clients.TryRemove(info.Id, out _)) Interlocked.Add(ref _commandsOfClosedClients, info.Commands);
+    }
+
+    public IEnumerable<ClientInfo> All => _clients.Values.OrderBy(c => c.Id);
+
+    public bool TryGet(long id, out ClientInfo info) => _clients.TryGetValue(id, out info!);
+
+    /// <summary>Commands processed by all clients, live and gone (per-session counters keep the request path free of shared writes).</summary>
+    public long CommandsProcessed
+    {
+        get
+        {
+            long total = Interlocked.Read(ref _commandsOfClosedClients);
+            foreach (var client in _clients.Values) total += client.Commands;
+            return total;
+        }
+    }
+}

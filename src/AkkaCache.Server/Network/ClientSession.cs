@@ -1,0 +1,314 @@
+using System.Buffers;
+using System.IO.Pipelines;
+using AkkaCache.Core.Actors;
+using AkkaCache.Core.Storage;
+using AkkaCache.Protocol;
+using AkkaCache.Server.Commands;
+
+namespace AkkaCache.Server.Network;
+
+/// <summary>
+/// One client connection, Garnet style: requests are parsed straight from the receive buffer, replies written
+/// straight into the send pipe, and every pipelined request read in one go is answered with one flush.
+/// A keyed command runs on the shard actors owning its keys: inline when they are idle, otherwise after
+/// the shard's mailbox hands them over. Shards are always entered in ascending order, so multi-shard
+/// commands (MSET, EXEC, FLUSHALL) cannot deadlock.
+/// </summary>
+internal sealed partial class ClientSession
+{
+    private readonly CacheNode _node;
+    private readonly PipeReader _input;
+    private readonly PipeWriter _output;
+    private readonly ShardEntryWaiter _waiter = new();
+    private readonly RespArguments _args = new();
+
+    private ReadOnlyMemory<byte> _buffer;   // the contiguous bytes being parsed
+    private int _requestStart;              // offset of the current request in _buffer
+    private int _requestLength;
+    private byte[]? _scratch;               // requests split across pipe segments are copied here
+
+    private int[] _shards = new int[8];     // shards the current command needs, ascending
+    private int _shardCount;
+    private int _enteredCount;              // _shards[0.._enteredCount) are entered
+    private CommandDefinition? _pending;    // the command waiting for a shard hand-off
+
+    public RespWriter Writer;
+
+    public ClientSession(CacheNode node, ClientInfo info, PipeReader input, PipeWriter output)
+    {
+        _node = node;
+        Info = info;
+        _input = input;
+        _output = output;
+        Writer = new RespWriter(output, RespVersion.Resp2);
+        Authenticated = node.Options.RequirePass is null or "";
+    }
+
+    public CacheNode Node => _node;
+    public ClientInfo Info { get; }
+    public bool Authenticated { get; set; }
+    public long NowMs { get; private set; }
+
+    /// <summary>Set by QUIT, CLIENT KILL, or a protocol error: the connection closes once the replies so far are sent.</summary>
+    public bool CloseRequested { get; set; }
+
+    public RespVersion Protocol
+    {
+        get => Writer.Version;
+        set
+        {
+            Writer.Version = value;
+            Info.Protocol = (int)value;
+        }
+    }
+
+    public async Task RunAsync(CancellationToken cancellation)
+    {
+        var limits = _node.RequestLimits;
+        long queryBufferLimit = _node.Options.ClientQueryBufferLimitBytes;
+        long readAtLeast = 0;
+        try
+        {
+            while (!CloseRequested)
+            {
+                var result = readAtLeast > 0
+                    ? await _input.ReadAtLeastAsync((int)Math.Min(readAtLeast, int.MaxValue), cancellation)
+                    : await _input.ReadAsync(cancellation);
+                var buffer = result.Buffer;
+                readAtLeast = 0;
+                int consumed = 0;
+                if (!buffer.IsEmpty)
+                {
+                    if (buffer.IsSingleSegment)
+                    {
+                        _buffer = buffer.First;
+                    }
+                    else
+                    {
+                        if (buffer.Length > queryBufferLimit) { QueryBufferOverflow(); break; }
+                        int length = (int)buffer.Length;
+                        if (_scratch is null || _scratch.Length < length)
+                        {
+                            if (_scratch is not null) ArrayPool<byte>.Shared.Return(_scratch);
+                            _scratch = ArrayPool<byte>.Shared.Rent(length);
+                        }
+                        buffer.CopyTo(_scratch);
+                        _buffer = _scratch.AsMemory(0, length);
+                    }
+
+                    _requestStart = 0;
+                    while (_requestStart < _buffer.Length && !CloseRequested)
+                    {
+                        var status = RespRequestParser.TryParse(_buffer.Span[_requestStart..], in limits, _args, out int requestLength, out string? error);
+                        if (status == RespParseStatus.Incomplete)
+                        {
+                            int pendingBytes = _buffer.Length - _requestStart;
+                            if (pendingBytes > queryBufferLimit) { QueryBufferOverflow(); break; }
+                            // a big request arriving in small segments: wait for all of it instead of re-copying it per segment
+                            long need = RequestSize.LowerBound(_buffer.Span[_requestStart..]);
+                            readAtLeast = need > pendingBytes ? need : 0;
+                            break;
+                        }
+                        if (status == RespParseStatus.Error)
+                        {
+                            Writer.WriteError("ERR " + error);
+                            CloseRequested = true;
+                            break;
+                        }
+                        _requestLength = requestLength;
+                        if (_args.Count > 0 && Dispatch())
+                            await CompletePendingAsync();
+                        _requestStart += requestLength;
+                        consumed = _requestStart;
+                    }
+                }
+
+                _input.AdvanceTo(buffer.GetPosition(consumed), buffer.End);
+                var flush = await _output.FlushAsync(cancellation);
+                if (result.IsCompleted || flush.IsCompleted) break;
+            }
+        }
+        catch (OperationCanceledException) when (cancellation.IsCancellationRequested)
+        {
+        }
+        finally
+        {
+            ExitShards();
+            if (_scratch is not null) ArrayPool<byte>.Shared.Return(_scratch);
+            _scratch = null;
+            OnClosed();
+        }
+    }
+
+    private void QueryBufferOverflow()
+    {
+        Writer.WriteError("ERR Protocol error: client query buffer exceeds client-query-buffer-limit");
+        CloseRequested = true;
+    }
+
+    /// <summary>The current request, re-read from the buffer (spans cannot live across awaits).</summary>
+    private Request CurrentRequest => new(_buffer.Span[_requestStart..], _args);
+
+    /// <summary>Runs the current request; returns true when it waits for a shard hand-off (then <see cref="CompletePendingAsync"/>).</summary>
+    private bool Dispatch()
+    {
+        var request = CurrentRequest;
+        Info.OnCommand(_node.NowMs);
+        if (!CommandTable.TryGet(request[0], out var command))
+        {
+            WriteUnknownCommand(request);
+            return false;
+        }
+        if (!command.ArityMatches(request.Count))
+        {
+            Writer.WriteError($"ERR wrong number of arguments for '{command.LowerName}' command");
+            if (InTransaction) TransactionFailed = true;
+            return false;
+        }
+        if (!Authenticated && (command.Flags & CommandFlags.NoAuth) == 0)
+        {
+            Writer.WriteError("NOAUTH Authentication required.");
+            return false;
+        }
+        if (InTransaction && (command.Flags & CommandFlags.NotQueued) == 0)
+        {
+            Enqueue(command, request);
+            return false;
+        }
+        return Run(command, request);
+    }
+
+    /// <summary>Enters the shards the command needs and runs it; true if a shard was busy and the rest happens asynchronously.</summary>
+    private bool Run(CommandDefinition command, in Request request)
+    {
+        NowMs = _node.NowMs;
+        if (!command.HasKeys && (command.Flags & CommandFlags.AllShards) == 0 && !ReferenceEquals(command, TransactionCommands.Exec))
+        {
+            command.Handler(this, request);
+            Info.Commands++;
+            return false;
+        }
+        if (ReferenceEquals(command, TransactionCommands.Exec)) CollectTransactionShards();
+        else CollectShards(command, request);
+        if (!TryEnterShards())
+        {
+            _pending = command;
+            return true;
+        }
+        Execute(command, request);
+        return false;
+    }
+
+    private async ValueTask CompletePendingAsync()
+    {
+        while (_enteredCount < _shardCount)
+        {
+            var shard = _node.Engine.Shards[_shards[_enteredCount]];
+            await shard.EnterAsync(_waiter);
+            _enteredCount++;
+            // the rest may be idle now: enter them inline, else wait for the next hand-off
+            TryEnterShards();
+        }
+        var command = _pending!;
+        _pending = null;
+        NowMs = _node.NowMs;
+        Execute(command, CurrentRequest);
+    }
+
+    private void Execute(CommandDefinition command, in Request request)
+    {
+        try
+        {
+            command.Handler(this, request);
+        }
+        finally
+        {
+            ExitShards();
+        }
+        Info.Commands++;
+    }
+
+    private void CollectShards(CommandDefinition command, in Request request)
+    {
+        _shardCount = 0;
+        _enteredCount = 0;
+        if ((command.Flags & CommandFlags.AllShards) != 0)
+        {
+            int count = _node.Engine.Shards.Length;
+            EnsureShardCapacity(count);
+            for (int i = 0; i < count; i++) _shards[i] = i;
+            _shardCount = count;
+            return;
+        }
+        var layout = _node.Engine.Layout;
+        int last = command.LastKeyIndex(request.Count);
+        for (int i = command.FirstKey; i <= last; i += command.Step)
+            AddShard(layout.ShardOfKey(request[i]));
+    }
+
+    /// <summary>Adds a shard to the ascending set of shards to enter (insertion sort: sets are tiny but for AllShards).</summary>
+    internal void AddShard(int shard)
+    {
+        int position = _shardCount;
+        while (position > 0 && _shards[position - 1] > shard) position--;
+        if (position > 0 && _shards[position - 1] == shard) return;
+        EnsureShardCapacity(_shardCount + 1);
+        Array.Copy(_shards, position, _shards, position + 1, _shardCount - position);
+        _shards[position] = shard;
+        _shardCount++;
+    }
+
+    private void EnsureShardCapacity(int capacity)
+    {
+        if (_shards.Length < capacity) Array.Resize(ref _shards, Math.Max(capacity, _shards.Length * 2));
+    }
+
+    private bool TryEnterShards()
+    {
+        var shards = _node.Engine.Shards;
+        while (_enteredCount < _shardCount)
+        {
+            var shard = shards[_shards[_enteredCount]];
+            if (!(_node.InlineWhenIdle && shard.TryEnter())) return false;
+            _enteredCount++;
+        }
+        return true;
+    }
+
+    private void ExitShards()
+    {
+        var shards = _node.Engine.Shards;
+        for (int i = 0; i < _enteredCount; i++) shards[_shards[i]].Exit();
+        _enteredCount = 0;
+        _shardCount = 0;
+    }
+
+    /// <summary>The entries of the shard owning <paramref name="key"/>, which the running command has entered.</summary>
+    public EntryTable Table(ReadOnlySpan<byte> key) => _node.Engine.ShardOf(key).Table;
+
+    private void WriteUnknownCommand(in Request request)
+    {
+        var text = new System.Text.StringBuilder("ERR unknown command '");
+        text.Append(Printable(request[0], 128)).Append("', with args beginning with: ");
+        for (int i = 1; i < request.Count && i < 16; i++)
+            text.Append('\'').Append(Printable(request[i], 128)).Append("' ");
+        Writer.WriteError(text.ToString());
+        if (InTransaction) TransactionFailed = true;
+    }
+
+    /// <summary>Request bytes shown in an error message: Latin-1, truncated, control characters as spaces (a reply line must not break).</summary>
+    internal static string Printable(ReadOnlySpan<byte> bytes, int max)
+    {
+        var slice = bytes.Length > max ? bytes[..max] : bytes;
+        return string.Create(slice.Length, slice.ToArray(), static (chars, data) =>
+        {
+            for (int i = 0; i < data.Length; i++) chars[i] = data[i] < 32 ? ' ' : (char)data[i];
+        });
+    }
+
+    private void OnClosed()
+    {
+        ClearWatches();
+        _node.Clients.Remove(Info);
+    }
+}
