@@ -1,0 +1,47 @@
+#!/usr/bin/env bash
+# AkkaCache build entry point.
+#   ./build.sh            build (Release)
+#   ./build.sh test       install missing test dependencies, build, run every test project
+#   ./build.sh deps       only install missing test dependencies
+set -euo pipefail
+cd "$(dirname "$0")"
+
+need_packages=()
+
+check_tools() {
+  command -v redis-cli >/dev/null 2>&1 || need_packages+=(redis-tools)
+}
+
+install_deps() {
+  check_tools
+  if [ ${#need_packages[@]} -eq 0 ]; then return 0; fi
+  echo "build.sh: the tests need these Debian packages, which are missing: ${need_packages[*]}"
+  if [ "$(id -u)" -ne 0 ]; then
+    echo "build.sh: not running as root, so not installing them. Run: sudo apt-get install -y ${need_packages[*]}" >&2
+    exit 1
+  fi
+  echo "build.sh: installing ${need_packages[*]} with apt-get"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${need_packages[@]}" >/dev/null
+  # Debian starts redis-server on install when it comes along; the tests use their own ports, but keep the machine quiet
+  if command -v systemctl >/dev/null 2>&1; then systemctl stop redis-server >/dev/null 2>&1 || true; fi
+}
+
+case "${1:-build}" in
+  deps)
+    install_deps
+    ;;
+  build)
+    dotnet build AkkaCache.sln -c Release
+    ;;
+  test)
+    install_deps
+    dotnet build AkkaCache.sln -c Release
+    dotnet test AkkaCache.sln -c Release --no-build --blame-hang-timeout 10m --logger "console;verbosity=normal"
+    ;;
+  *)
+    echo "usage: ./build.sh [build|test|deps]" >&2
+    exit 2
+    ;;
+esac
