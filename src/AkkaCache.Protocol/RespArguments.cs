@@ -133,8 +133,11 @@ public sealed class RespArguments
         return _owned;
     }
 
+    // The parser writes ranges directly into this array (growing it with Grow when an index is past its end).
+    internal (int Offset, int Length)[] Ranges => _ranges;
+
     [MethodImpl(MethodImplOptions.NoInlining)]
-    private (int, int)[] Grow(int index)
+    internal (int Offset, int Length)[] Grow(int index)
     {
         int size = Math.Max(_ranges.Length * 2, index + 1);
         Array.Resize(ref _ranges, size);

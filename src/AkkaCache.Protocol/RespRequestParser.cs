@@ -1,4 +1,5 @@
 using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 
 namespace AkkaCache.Protocol;
 
@@ -142,8 +143,60 @@ public static class RespRequestParser
         }
 
         int length = input.Length;
+        ref byte origin = ref MemoryMarshal.GetReference(input);
+        (int Offset, int Length)[] ranges = args.Ranges;
+        int maxBulk = limits.MaxBulkLength;
         while (parsed < argc)
         {
+            if ((uint)parsed >= (uint)ranges.Length)
+            {
+                ranges = args.Grow(parsed);
+            }
+
+            // Fast path, the shape of nearly every argument: "$" then a length of 1-9 digits without a leading
+            // zero (or exactly "0"), then CR and at least one more byte. Reads are unchecked; every index below
+            // is proven < length by the conditions guarding it.
+            if (length - pos >= 4 && Unsafe.Add(ref origin, pos) == (byte)'$')
+            {
+                uint bulk = (uint)(Unsafe.Add(ref origin, pos + 1) - '0');
+                if (bulk <= 9)
+                {
+                    int p = pos + 2;
+                    if (bulk != 0)
+                    {
+                        // At most 9 digits in total, so the value fits a uint without overflow checks.
+                        int end = Math.Min(length, pos + 10);
+                        uint digit;
+                        while (p < end && (digit = (uint)(Unsafe.Add(ref origin, p) - '0')) <= 9)
+                        {
+                            bulk = (bulk * 10) + digit;
+                            p++;
+                        }
+                    }
+
+                    // A "0" must be the whole number ("$01" goes to the general path, which rejects it).
+                    if (p + 1 < length && Unsafe.Add(ref origin, p) == (byte)'\r')
+                    {
+                        if (bulk > (uint)maxBulk)
+                        {
+                            return Fail(args, InvalidBulkLength, out error);
+                        }
+
+                        int data = p + 2;
+                        if ((long)length - data < (long)bulk + 2)
+                        {
+                            goto Incomplete;
+                        }
+
+                        ranges[parsed] = (data, (int)bulk);
+                        parsed++;
+                        pos = data + (int)bulk + 2;
+                        continue;
+                    }
+                }
+            }
+
+            // General path: incomplete headers, malformed input, huge lengths; reproduces Redis's outcome.
             if (pos >= length)
             {
                 goto Incomplete;
@@ -177,7 +230,7 @@ public static class RespRequestParser
                 goto Incomplete;
             }
 
-            args.Set(parsed, dataStart, (int)bulkLength);
+            ranges[parsed] = (dataStart, (int)bulkLength);
             parsed++;
             pos = dataStart + (int)bulkLength + 2;
         }

@@ -62,6 +62,9 @@ public sealed class NodeServer : IAsyncDisposable
         var listeners = new List<ListenOptions>();
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
+            // a request may be larger than Kestrel's 1 MB default buffer (a 1 MB value plus its framing);
+            // the node applies its own client-query-buffer-limit instead
+            kestrel.Limits.MaxRequestBufferSize = null;
             foreach (var address in ParseBind(options.Bind))
             {
                 kestrel.Listen(address, options.Port, listen =>

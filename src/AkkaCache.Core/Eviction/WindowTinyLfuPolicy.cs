@@ -25,6 +25,15 @@ internal sealed record WindowTinyLfuSettings
 
     /// <summary>A hit-rate change (absolute, 0..1) at least this large restarts the step at full size.</summary>
     public double RestartThreshold { get; init; } = 0.05;
+
+    /// <summary>Direction of the climber's first step: -1 shrinks the window first, +1 grows it.</summary>
+    public double InitialStepSign { get; init; } = -1;
+
+    /// <summary>Whether the climber samples only once the cache is full (else from half full).</summary>
+    public bool SampleOnlyWhenFull { get; init; }
+
+    /// <summary>Whether a warm candidate that loses to a hot victim is admitted 1 time in 128.</summary>
+    public bool AdmitJitter { get; init; } = true;
 }
 
 /// <summary>
@@ -57,6 +66,7 @@ internal sealed class WindowTinyLfuPolicy : EvictionPolicy
 
     private const int TransferBudget = 1000;
     private const int AdmitJitterThreshold = 6;
+    private const int HotVictimThreshold = 12;
 
     private readonly WindowTinyLfuSettings _settings;
     private readonly FrequencySketch _sketch = new(16);
@@ -317,7 +327,7 @@ internal sealed class WindowTinyLfuPolicy : EvictionPolicy
     }
 
     /// <summary>Climber samples only once the cache is at least half full (before that every policy hits alike).</summary>
-    private bool IsSampling => _settings.Adaptive && TotalWeight >= (MaximumWeight >> 1);
+    private bool IsSampling => _settings.Adaptive && TotalWeight >= (_settings.SampleOnlyWhenFull ? MaximumWeight : MaximumWeight >> 1);
 
     private void ResetRegionsAndClimber()
     {
@@ -330,7 +340,7 @@ internal sealed class WindowTinyLfuPolicy : EvictionPolicy
         _previousHitRate = 0;
         _adjustment = 0;
         // First move shrinks the window: most workloads are frequency-biased.
-        _stepSize = -_settings.StepFraction * maximum;
+        _stepSize = _settings.InitialStepSign * _settings.StepFraction * maximum;
     }
 
     private void Reorder(int id)
@@ -417,7 +427,7 @@ internal sealed class WindowTinyLfuPolicy : EvictionPolicy
 
         // A warm candidate that loses is let in now and then: defeats hash-collision attacks that
         // would keep an artificially hot victim resident.
-        return candidateFrequency >= AdmitJitterThreshold && (_random.NextUInt64() & 127) == 0;
+        return _settings.AdmitJitter && candidateFrequency >= AdmitJitterThreshold && victimFrequency >= HotVictimThreshold && (_random.NextUInt64() & 127) == 0;
     }
 
     /// <summary>Cheap check, then the climber's bookkeeping (rare) and pending region moves (bounded).</summary>

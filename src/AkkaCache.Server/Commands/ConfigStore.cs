@@ -37,7 +37,7 @@ internal sealed class ConfigStore
     // ------------------------------------------------------------------ parameter values the node uses
 
     public int Hz => int.Parse(Get("hz"), CultureInfo.InvariantCulture);
-    public int MaxClients => int.Parse(Get("maxclients"), CultureInfo.InvariantCulture);
+    public long MaxClients => long.Parse(Get("maxclients"), CultureInfo.InvariantCulture);
 
     /// <summary>Records <paramref name="usedMemory"/> if it is a new peak and returns the peak (observed when INFO or MEMORY STATS look).</summary>
     public long ObservePeak(long usedMemory)
@@ -165,8 +165,8 @@ internal sealed class ConfigStore
         // kept here: the node runs with these values whatever they say (documented per entry)
         // Redis clamps hz to 1..500; the engine's maintenance timer keeps the period it started with
         Stored("hz", Num(options.Hz), ParseHz);
-        Stored("maxclients", "10000", Integer(1, int.MaxValue));
-        Stored("maxmemory-samples", "5", Integer(1, 64));
+        Stored("maxclients", "10000", Integer(1, uint.MaxValue));
+        Stored("maxmemory-samples", "5", Integer(1, int.MaxValue));
         Stored("maxmemory-eviction-tenacity", "10", Integer(0, 100));
         Stored("maxmemory-clients", "0", Memory(0, long.MaxValue));
         Stored("lfu-log-factor", "10", Integer(0, int.MaxValue));
@@ -193,11 +193,10 @@ internal sealed class ConfigStore
         Stored("lazyfree-lazy-user-flush", "no", Bool);
         Stored("activedefrag", "no", Bool);
         Stored("stop-writes-on-bgsave-error", "yes", Bool);
-        Stored("appendfsync", "everysec", Enum("always", "everysec", "no"));
-        Stored("dbfilename", "dump.rdb", v => v.Contains('/', StringComparison.Ordinal) || v.Contains('\\', StringComparison.Ordinal)
-            ? (null, "dbfilename can't be a path, just a filename")
-            : (v, null));
-        Stored("dir", Directory.GetCurrentDirectory(), v => Directory.Exists(v) ? (Path.GetFullPath(v), null) : (null, "No such file or directory"));
+        Stored("appendfsync", "everysec", Enum("everysec", "always", "no"));
+        // protected configs in Redis 7 (enable-protected-configs no): readable, not settable at runtime
+        Stored("dbfilename", "dump.rdb", Protected);
+        Stored("dir", Directory.GetCurrentDirectory(), Protected);
         // no persistence, keyspace notifications or cluster mode on this node: only their "off" values are accepted
         Stored("save", "", v => v.Trim().Length == 0 ? ("", null) : (null, "AkkaCache does not save snapshots to disk"));
         Stored("appendonly", "no", ParseAppendOnly);
@@ -225,6 +224,8 @@ internal sealed class ConfigStore
         _values[name] = initial;
         Add(name, () => _values[name], parse, v => _values[name] = v is long n ? Num(n) : (string)v, aliases);
     }
+
+    private static (object?, string?) Protected(string value) => (null, "can't set protected config");
 
     private static (object?, string?) ParseHz(string value)
     {
