@@ -38,8 +38,8 @@ public sealed class EntryTable
     }
 
     private const int RecordHeaderSize = 8;
-    private const int InitialIdCapacity = 16;
-    private const int InitialArenaSize = 4096;
+    private const int InitialIdCapacity = 8;
+    private const int InitialArenaSize = 1024;
     private const int MaxArenaSize = 0x7FFFFFC7; // Array.MaxLength
 
     /// <summary>Bytes per id outside the entry struct and bucket: the eviction policy's and the timer wheel's parallel arrays.</summary>
