@@ -44,7 +44,21 @@ internal sealed class CacheNode : IDisposable
 
     public long NowMs => Engine.NowMs;
 
-    public void Start() => Engine.Start();
+    private ITimer? _idleClients;
 
-    public void Dispose() => Engine.Dispose();
+    public void Start()
+    {
+        Engine.Start();
+        _idleClients = Time.CreateTimer(static state =>
+        {
+            var node = (CacheNode)state!;
+            node.Clients.CloseIdle(node.NowMs, node.Options.Timeout);
+        }, this, TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(1));
+    }
+
+    public void Dispose()
+    {
+        _idleClients?.Dispose();
+        Engine.Dispose();
+    }
 }

@@ -140,6 +140,21 @@ public sealed class ProtocolTests
     }
 
     [Fact]
+    public async Task Idle_clients_are_closed_after_the_timeout()
+    {
+        var clock = new ManualClock();
+        await using var node = await TestNode.StartAsync(o => o.Timeout = 5, clock);
+        await using var idle = await node.ConnectAsync();
+        await using var busy = await node.ConnectAsync();
+        (await idle.SendAsync("PING")).Text();
+        clock.Advance(TimeSpan.FromSeconds(3));
+        (await busy.SendAsync("PING")).Text();
+        clock.Advance(TimeSpan.FromSeconds(3)); // idle: 6 s, busy: 3 s
+        Assert.True(await idle.IsClosedByServerAsync());
+        Assert.Equal("PONG", (await busy.SendAsync("PING")).Text());
+    }
+
+    [Fact]
     public async Task Redis_cli_round_trip()
     {
         await using var node = await TestNode.StartAsync();

@@ -75,6 +75,9 @@ public static class HitRateCommand
                     case "--decay":
                         settings = settings with { StepDecay = Double(Value(args, ref i)) };
                         break;
+                    case "--protected":
+                        settings = settings with { ProtectedFraction = Double(Value(args, ref i)) };
+                        break;
                     case "--restart":
                         settings = settings with { RestartThreshold = Double(Value(args, ref i)) };
                         break;

@@ -15,7 +15,9 @@ internal sealed class FrequencySketch
     private const ulong HalvingMask = 0x7777_7777_7777_7777UL;
     private const int MinimumCapacity = 64;
     private const int MaximumCapacity = 1 << 24; // 128 MB of counters at most
-    private const int SamplesPerEntry = 10;
+    internal static int SamplesPerEntry = int.Parse(Environment.GetEnvironmentVariable("SK_SPE") ?? "10");
+    internal static int SizeMul = int.Parse(Environment.GetEnvironmentVariable("SK_MUL") ?? "1");
+    internal static bool Conservative = Environment.GetEnvironmentVariable("SK_CONS") == "1";
 
     private ulong[] _table = [];
     private int _blockMask;
@@ -40,7 +42,7 @@ internal sealed class FrequencySketch
     /// </summary>
     public void EnsureCapacity(int expectedEntries)
     {
-        if (expectedEntries > Capacity + (Capacity >> 2) && Capacity < MaximumCapacity)
+        if (expectedEntries * SizeMul > Capacity + (Capacity >> 2) && Capacity < MaximumCapacity)
         {
             Resize(expectedEntries);
         }
@@ -48,7 +50,7 @@ internal sealed class FrequencySketch
 
     private void Resize(int expectedEntries)
     {
-        int capacity = (int)BitOperations.RoundUpToPowerOf2((uint)Math.Clamp(expectedEntries, MinimumCapacity, MaximumCapacity));
+        int capacity = (int)BitOperations.RoundUpToPowerOf2((uint)Math.Clamp(expectedEntries * SizeMul, MinimumCapacity, MaximumCapacity));
         ulong[] old = _table;
         var table = new ulong[capacity];
         if (old.Length != 0)
@@ -62,7 +64,7 @@ internal sealed class FrequencySketch
         _table = table;
         _blockMask = (capacity >> 3) - 1;
         Capacity = capacity;
-        SampleSize = SamplesPerEntry * capacity;
+        SampleSize = SamplesPerEntry * capacity / SizeMul;
     }
 
     public void Increment(uint keyHash)
@@ -72,13 +74,26 @@ internal sealed class FrequencySketch
         int block = ((int)h & _blockMask) << 3;
         uint selector = (uint)(h >> 32);
         bool added = false;
+        int min = 15;
+        if (Conservative)
+        {
+            for (int i = 0; i < 4; i++)
+            {
+                uint bits = selector >> (i << 3);
+                int word = block + (i << 1) + (int)(bits & 1);
+                int shift = (int)((bits >> 1) & 15) << 2;
+                int counter = (int)((table[word] >> shift) & 0xF);
+                if (counter < min) min = counter;
+            }
+            if (min == 15) return;
+        }
         for (int i = 0; i < 4; i++)
         {
             uint bits = selector >> (i << 3);
             int word = block + (i << 1) + (int)(bits & 1);
             int shift = (int)((bits >> 1) & 15) << 2;
             ulong counter = (table[word] >> shift) & 0xF;
-            if (counter != 0xF)
+            if (counter != 0xF && (!Conservative || (int)counter == min))
             {
                 table[word] += 1UL << shift;
                 added = true;

@@ -14,8 +14,14 @@ internal sealed record WindowTinyLfuSettings
     /// <summary>Whether the hill climber resizes the window.</summary>
     public bool Adaptive { get; init; } = true;
 
-    /// <summary>Climber sample period, in requests (hits + misses) per entry the frequency sketch is sized for.</summary>
+    /// <summary>Longest climber sample period, in requests (hits + misses) per entry the frequency sketch is sized for.</summary>
     public double SamplePerEntry { get; init; } = 10;
+
+    /// <summary>First climber sample period (same unit); it grows towards <see cref="SamplePerEntry"/> and restarts with the step.</summary>
+    public double InitialSamplePerEntry { get; init; } = 10;
+
+    /// <summary>Factor applied to the sample period after each sample.</summary>
+    public double SampleGrowth { get; init; } = 1;
 
     /// <summary>Climber step, as a share of the maximum, at start and after a restart.</summary>
     public double StepFraction { get; init; } = 0.0625;
@@ -34,6 +40,12 @@ internal sealed record WindowTinyLfuSettings
 
     /// <summary>Whether a warm candidate that loses to a hot victim is admitted 1 time in 128.</summary>
     public bool AdmitJitter { get; init; } = true;
+
+    /// <summary>Whether the first climber sample only sets the baseline hit rate (else it is compared with 0).</summary>
+    public bool BaselineFirstSample { get; init; }
+
+    /// <summary>Whether a step towards a limit the window already sits at is turned around.</summary>
+    public bool BounceAtLimits { get; init; }
 }
 
 /// <summary>
@@ -92,6 +104,8 @@ internal sealed class WindowTinyLfuPolicy : EvictionPolicy
     private long _missesInSample;
     private double _previousHitRate;
     private double _stepSize;
+    private double _samplePerEntry;
+    private bool _hasBaseline;
     private long _adjustment;
 
     private bool _lastMissValid;
@@ -128,7 +142,7 @@ internal sealed class WindowTinyLfuPolicy : EvictionPolicy
 
     internal byte RegionOf(int id) => (uint)id < (uint)_region.Length ? _region[id] : InNone;
 
-    private long ClimberSampleSize => (long)(_settings.SamplePerEntry * _sketch.Capacity);
+    private long ClimberSampleSize => (long)(_samplePerEntry * _sketch.Capacity);
 
     public override void EnsureCapacity(int idCapacity)
     {
@@ -341,6 +355,8 @@ internal sealed class WindowTinyLfuPolicy : EvictionPolicy
         _adjustment = 0;
         // First move shrinks the window: most workloads are frequency-biased.
         _stepSize = _settings.InitialStepSign * _settings.StepFraction * maximum;
+        _samplePerEntry = _settings.InitialSamplePerEntry;
+        _hasBaseline = false;
     }
 
     private void Reorder(int id)
@@ -459,19 +475,37 @@ internal sealed class WindowTinyLfuPolicy : EvictionPolicy
     {
         long requests = _hitsInSample + _missesInSample;
         double hitRate = (double)_hitsInSample / requests;
+        _hitsInSample = 0;
+        _missesInSample = 0;
+        if (_settings.BaselineFirstSample && !_hasBaseline)
+        {
+            // The first sample has nothing to be compared with: it only sets the baseline.
+            _hasBaseline = true;
+            _previousHitRate = hitRate;
+            return;
+        }
+
         double change = hitRate - _previousHitRate;
 
         // Keep going the same way while the hit rate does not drop; turn around when it does.
         double amount = change >= 0 ? _stepSize : -_stepSize;
-        double nextStep = Math.Abs(change) >= _settings.RestartThreshold
+        if (_settings.BounceAtLimits && ((amount < 0 && _windowMaximum <= 1) || (amount > 0 && _protectedMaximum == 0)))
+        {
+            // Cannot go further this way: a step would teach nothing, so explore the other way.
+            amount = -amount;
+        }
+
+        bool restart = Math.Abs(change) >= _settings.RestartThreshold;
+        double nextStep = restart
             ? _settings.StepFraction * MaximumWeight * (amount >= 0 ? 1 : -1)
             : _settings.StepDecay * amount;
+        _samplePerEntry = restart
+            ? _settings.InitialSamplePerEntry
+            : Math.Min(_settings.SamplePerEntry, _samplePerEntry * _settings.SampleGrowth);
 
         _previousHitRate = hitRate;
         _adjustment = (long)amount;
         _stepSize = nextStep;
-        _hitsInSample = 0;
-        _missesInSample = 0;
     }
 
     /// <summary>Grows the window by taking weight from the protected share, moving main's oldest entries into the window.</summary>

@@ -63,6 +63,20 @@ internal sealed class ClientRegistry
         if (_clients.TryRemove(info.Id, out _)) Interlocked.Add(ref _commandsOfClosedClients, info.Commands);
     }
 
+    /// <summary>Closes clients idle for longer than <paramref name="timeoutSeconds"/> (redis <c>timeout</c>); returns how many.</summary>
+    public int CloseIdle(long nowMs, long timeoutSeconds)
+    {
+        if (timeoutSeconds <= 0) return 0;
+        int closed = 0;
+        foreach (var client in _clients.Values)
+        {
+            if (nowMs - client.LastCommandMs <= timeoutSeconds * 1000) continue;
+            client.Kill();
+            closed++;
+        }
+        return closed;
+    }
+
     public IEnumerable<ClientInfo> All => _clients.Values.OrderBy(c => c.Id);
 
     public bool TryGet(long id, out ClientInfo info) => _clients.TryGetValue(id, out info!);
