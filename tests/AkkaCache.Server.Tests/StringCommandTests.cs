@@ -166,6 +166,8 @@ public sealed class StringCommandTests : IAsyncLifetime
         (await Send("SET", "f", "10.5")).AssertOk();
         Assert.Equal("10.6", (await Send("INCRBYFLOAT", "f", "0.1")).Text());
         Assert.Equal("5.6", (await Send("INCRBYFLOAT", "f", "-5")).Text());
+        (await Send("SET", "p", "0.1")).AssertOk();
+        Assert.Equal("0.3", (await Send("INCRBYFLOAT", "p", "0.2")).Text());
         (await Send("SET", "g", "5.0e3")).AssertOk();
         Assert.Equal("5200", (await Send("INCRBYFLOAT", "g", "2.0e2")).Text());
         Assert.Equal("3", (await Send("INCRBYFLOAT", "new", "3")).Text());

@@ -333,20 +333,49 @@ internal static class StringCommands
             session.Writer.WriteError(NotFloat);
             return;
         }
-        double result = current + delta;
-        if (double.IsNaN(result) || double.IsInfinity(result))
-        {
-            session.Writer.WriteError("ERR increment would produce NaN or Infinity");
-            return;
-        }
         Span<byte> text = stackalloc byte[RespNumbers.MaxDoubleLength];
-        int length = RespNumbers.FormatDouble(result, text);
+        int length;
+        if (TryAddDecimal(id < 0 ? "0"u8 : table.Value(id), request[2], text, out int decimalLength))
+        {
+            // decimal keeps 0.1 + 0.2 = 0.3 as Redis's long double does; double would print 0.30000000000000004
+            length = decimalLength;
+        }
+        else
+        {
+            double result = current + delta;
+            if (double.IsNaN(result) || double.IsInfinity(result))
+            {
+                session.Writer.WriteError("ERR increment would produce NaN or Infinity");
+                return;
+            }
+            length = RespNumbers.FormatDouble(result, text);
+        }
         if (StoreKeepingTtl(table, key, hash, id, text[..length]) != WriteStatus.Ok)
         {
             session.Writer.WriteError(OutOfMemory);
             return;
         }
         session.Writer.WriteBulkString(text[..length]);
+    }
+
+    /// <summary>Adds two numbers in decimal when both fit it exactly; false sends the caller to double arithmetic.</summary>
+    private static bool TryAddDecimal(ReadOnlySpan<byte> current, ReadOnlySpan<byte> delta, Span<byte> destination, out int written)
+    {
+        written = 0;
+        const System.Globalization.NumberStyles style = System.Globalization.NumberStyles.AllowLeadingSign |
+            System.Globalization.NumberStyles.AllowDecimalPoint | System.Globalization.NumberStyles.AllowExponent;
+        var culture = System.Globalization.CultureInfo.InvariantCulture;
+        if (!decimal.TryParse(current, style, culture, out decimal a) || !decimal.TryParse(delta, style, culture, out decimal b)) return false;
+        decimal sum;
+        try
+        {
+            sum = a + b;
+        }
+        catch (OverflowException)
+        {
+            return false;
+        }
+        return sum.TryFormat(destination, out written, "0.############################", culture);
     }
 
     /// <summary>Replaces the value of an existing entry (keeping its expiry) or creates a persistent one.</summary>
