@@ -62,15 +62,12 @@ public sealed class NodeServer : IAsyncDisposable
         var listeners = new List<ListenOptions>();
         builder.WebHost.UseSockets(sockets =>
         {
-            // run the receive continuation (parse, execute, reply) on the socket's I/O thread instead of hopping to the
-            // thread pool: safe because a session never blocks, and measured faster (bench/README.md)
-            sockets.UnsafePreferInlineScheduling = options.InlineIoScheduling;
+            // the transport would stop reading at 1 MB buffered, short of one maximal request (a 1 MB value plus framing);
+            // the node applies its own client-query-buffer-limit instead
+            sockets.MaxReadBufferSize = null;
         });
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
-            // a request may be larger than Kestrel's 1 MB default buffer (a 1 MB value plus its framing);
-            // the node applies its own client-query-buffer-limit instead
-            kestrel.Limits.MaxRequestBufferSize = null;
             foreach (var address in ParseBind(options.Bind))
             {
                 kestrel.Listen(address, options.Port, listen =>

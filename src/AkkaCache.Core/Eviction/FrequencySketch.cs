@@ -7,7 +7,7 @@ namespace AkkaCache.Core.Eviction;
 /// Count-min sketch of 4-bit counters estimating how often a key hash was seen recently (0..15).
 /// One 64-bit word (16 counters) per expected entry; each key maps to 4 counters in 4 different
 /// words of one 64-byte block (one cache line). Aging: after <see cref="SampleSize"/> increments
-/// (10 per expected entry) every counter is halved, so the history favours recent popularity.
+/// (5 per expected entry by default) every counter is halved, so the history favours recent popularity.
 /// </summary>
 internal sealed class FrequencySketch
 {
@@ -15,15 +15,23 @@ internal sealed class FrequencySketch
     private const ulong HalvingMask = 0x7777_7777_7777_7777UL;
     private const int MinimumCapacity = 64;
     private const int MaximumCapacity = 1 << 24; // 128 MB of counters at most
-    internal static int SamplesPerEntry = int.Parse(Environment.GetEnvironmentVariable("SK_SPE") ?? "10");
-    internal static int SizeMul = int.Parse(Environment.GetEnvironmentVariable("SK_MUL") ?? "1");
-    internal static bool Conservative = Environment.GetEnvironmentVariable("SK_CONS") == "1";
 
+    private readonly int _samplesPerEntry;
     private ulong[] _table = [];
     private int _blockMask;
     private int _size;
 
-    public FrequencySketch(int expectedEntries) => Resize(expectedEntries);
+    /// <param name="expectedEntries">Initial sizing; grows with <see cref="EnsureCapacity"/>.</param>
+    /// <param name="samplesPerEntry">Aging period: increments per expected entry between two halvings.</param>
+    public FrequencySketch(int expectedEntries, int samplesPerEntry = DefaultSamplesPerEntry)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(samplesPerEntry, 1);
+        _samplesPerEntry = samplesPerEntry;
+        Resize(expectedEntries);
+    }
+
+    /// <summary>Aging period used by the policies, in increments per expected entry.</summary>
+    public const int DefaultSamplesPerEntry = 5;
 
     /// <summary>Expected entries the table is sized for (a power of two).</summary>
     public int Capacity { get; private set; }
@@ -42,7 +50,7 @@ internal sealed class FrequencySketch
     /// </summary>
     public void EnsureCapacity(int expectedEntries)
     {
-        if (expectedEntries * SizeMul > Capacity + (Capacity >> 2) && Capacity < MaximumCapacity)
+        if (expectedEntries > Capacity + (Capacity >> 2) && Capacity < MaximumCapacity)
         {
             Resize(expectedEntries);
         }
@@ -50,7 +58,7 @@ internal sealed class FrequencySketch
 
     private void Resize(int expectedEntries)
     {
-        int capacity = (int)BitOperations.RoundUpToPowerOf2((uint)Math.Clamp(expectedEntries * SizeMul, MinimumCapacity, MaximumCapacity));
+        int capacity = (int)BitOperations.RoundUpToPowerOf2((uint)Math.Clamp(expectedEntries, MinimumCapacity, MaximumCapacity));
         ulong[] old = _table;
         var table = new ulong[capacity];
         if (old.Length != 0)
@@ -64,7 +72,7 @@ internal sealed class FrequencySketch
         _table = table;
         _blockMask = (capacity >> 3) - 1;
         Capacity = capacity;
-        SampleSize = SamplesPerEntry * capacity / SizeMul;
+        SampleSize = (int)Math.Min(int.MaxValue, (long)_samplesPerEntry * capacity);
     }
 
     public void Increment(uint keyHash)
@@ -74,26 +82,13 @@ internal sealed class FrequencySketch
         int block = ((int)h & _blockMask) << 3;
         uint selector = (uint)(h >> 32);
         bool added = false;
-        int min = 15;
-        if (Conservative)
-        {
-            for (int i = 0; i < 4; i++)
-            {
-                uint bits = selector >> (i << 3);
-                int word = block + (i << 1) + (int)(bits & 1);
-                int shift = (int)((bits >> 1) & 15) << 2;
-                int counter = (int)((table[word] >> shift) & 0xF);
-                if (counter < min) min = counter;
-            }
-            if (min == 15) return;
-        }
         for (int i = 0; i < 4; i++)
         {
             uint bits = selector >> (i << 3);
             int word = block + (i << 1) + (int)(bits & 1);
             int shift = (int)((bits >> 1) & 15) << 2;
             ulong counter = (table[word] >> shift) & 0xF;
-            if (counter != 0xF && (!Conservative || (int)counter == min))
+            if (counter != 0xF)
             {
                 table[word] += 1UL << shift;
                 added = true;

@@ -41,8 +41,20 @@ internal sealed record WindowTinyLfuSettings
     /// <summary>Whether a warm candidate that loses to a hot victim is admitted 1 time in 128.</summary>
     public bool AdmitJitter { get; init; } = true;
 
+    /// <summary>Aging period of the frequency sketch, in increments per expected entry.</summary>
+    public int SketchSamplesPerEntry { get; init; } = FrequencySketch.DefaultSamplesPerEntry;
+
+    public int JitterCandidateMin { get; init; } = 1;
+
+    public int JitterVictimMin { get; init; } = 12;
+
+    public int JitterMask { get; init; } = 127;
+
     /// <summary>Whether the first climber sample only sets the baseline hit rate (else it is compared with 0).</summary>
     public bool BaselineFirstSample { get; init; }
+
+    /// <summary>Whether the window may grow past the protected share into the probation share (up to all but one unit).</summary>
+    public bool WindowMayTakeProbation { get; init; }
 
     /// <summary>Whether a step towards a limit the window already sits at is turned around.</summary>
     public bool BounceAtLimits { get; init; }
@@ -81,7 +93,7 @@ internal sealed class WindowTinyLfuPolicy : EvictionPolicy
     private const int HotVictimThreshold = 12;
 
     private readonly WindowTinyLfuSettings _settings;
-    private readonly FrequencySketch _sketch = new(16);
+    private readonly FrequencySketch _sketch;
     private FastRandom _random;
 
     private int[] _prev = [];
@@ -120,6 +132,7 @@ internal sealed class WindowTinyLfuPolicy : EvictionPolicy
         : base(maximumWeight)
     {
         _settings = settings;
+        _sketch = new FrequencySketch(16, settings.SketchSamplesPerEntry);
         _random = new FastRandom(randomSeed);
         ResetRegionsAndClimber();
     }
@@ -141,6 +154,16 @@ internal sealed class WindowTinyLfuPolicy : EvictionPolicy
     internal int Count => _count;
 
     internal byte RegionOf(int id) => (uint)id < (uint)_region.Length ? _region[id] : InNone;
+
+    /// <summary>Largest window the climber may set: the initial window plus the protected share, or (when allowed) all but one unit.</summary>
+    private long WindowCeiling => _settings.WindowMayTakeProbation
+        ? Math.Max(1, MaximumWeight - 1)
+        : _windowMaximum + _protectedMaximum;
+
+    /// <summary>Protected share of the main space for the current window.</summary>
+    private long ProtectedCeiling => _settings.WindowMayTakeProbation
+        ? (long)(_settings.ProtectedFraction * (MaximumWeight - _windowMaximum))
+        : long.MaxValue;
 
     private long ClimberSampleSize => (long)(_samplePerEntry * _sketch.Capacity);
 
@@ -443,7 +466,7 @@ internal sealed class WindowTinyLfuPolicy : EvictionPolicy
 
         // A warm candidate that loses is let in now and then: defeats hash-collision attacks that
         // would keep an artificially hot victim resident.
-        return _settings.AdmitJitter && candidateFrequency >= AdmitJitterThreshold && victimFrequency >= HotVictimThreshold && (_random.NextUInt64() & 127) == 0;
+        return _settings.AdmitJitter && candidateFrequency >= _settings.JitterCandidateMin && victimFrequency >= _settings.JitterVictimMin && ((int)_random.NextUInt64() & _settings.JitterMask) == 0;
     }
 
     /// <summary>Cheap check, then the climber's bookkeeping (rare) and pending region moves (bounded).</summary>
@@ -489,7 +512,7 @@ internal sealed class WindowTinyLfuPolicy : EvictionPolicy
 
         // Keep going the same way while the hit rate does not drop; turn around when it does.
         double amount = change >= 0 ? _stepSize : -_stepSize;
-        if (_settings.BounceAtLimits && ((amount < 0 && _windowMaximum <= 1) || (amount > 0 && _protectedMaximum == 0)))
+        if (_settings.BounceAtLimits && ((amount < 0 && _windowMaximum <= 1) || (amount > 0 && _windowMaximum >= WindowCeiling)))
         {
             // Cannot go further this way: a step would teach nothing, so explore the other way.
             amount = -amount;
@@ -508,20 +531,23 @@ internal sealed class WindowTinyLfuPolicy : EvictionPolicy
         _stepSize = nextStep;
     }
 
-    /// <summary>Grows the window by taking weight from the protected share, moving main's oldest entries into the window.</summary>
+    /// <summary>Grows the window by taking weight from the main space (protected share first), moving main's oldest entries into the window.</summary>
     private void IncreaseWindow(ref int budget)
     {
-        if (_protectedMaximum == 0)
+        long room = WindowCeiling - _windowMaximum;
+        if (room <= 0)
         {
             _adjustment = 0;
             return;
         }
 
-        long quota = Math.Min(_adjustment, _protectedMaximum);
-        _protectedMaximum -= quota;
-        _windowMaximum += quota;
+        long requested = Math.Min(_adjustment, room);
+        long protectedBefore = _protectedMaximum;
+        _protectedMaximum -= Math.Min(requested, protectedBefore);
+        _windowMaximum += requested;
         DemoteProtectedOverflow(ref budget);
 
+        long quota = requested;
         bool stalled = false;
         while (quota > 0 && budget > 0)
         {
@@ -556,9 +582,10 @@ internal sealed class WindowTinyLfuPolicy : EvictionPolicy
             budget--;
         }
 
-        // Give back what could not be moved; retry it on a later operation unless nothing fits.
-        _protectedMaximum += quota;
+        // Only what was moved counts; the rest is retried on a later operation unless nothing fits.
+        long moved = requested - quota;
         _windowMaximum -= quota;
+        _protectedMaximum = protectedBefore - Math.Min(moved, protectedBefore);
         _adjustment = stalled ? 0 : quota;
     }
 
@@ -571,10 +598,8 @@ internal sealed class WindowTinyLfuPolicy : EvictionPolicy
             return;
         }
 
-        long quota = Math.Min(-_adjustment, Math.Max(0, _windowMaximum - 1));
-        _protectedMaximum += quota;
-        _windowMaximum -= quota;
-
+        long requested = Math.Min(-_adjustment, _windowMaximum - 1);
+        long quota = requested;
         bool stalled = false;
         while (quota > 0 && budget > 0)
         {
@@ -590,8 +615,9 @@ internal sealed class WindowTinyLfuPolicy : EvictionPolicy
             budget--;
         }
 
-        _protectedMaximum -= quota;
-        _windowMaximum += quota;
+        long moved = requested - quota;
+        _windowMaximum -= moved;
+        _protectedMaximum = Math.Min(_protectedMaximum + moved, ProtectedCeiling);
         _adjustment = stalled ? 0 : -quota;
     }
 }

@@ -35,6 +35,10 @@ public static class Glob
         return p == pattern.Length;
     }
 
+    /// <summary>For names that are .NET strings (CONFIG parameters, command names): Latin-1, as Redis sees their bytes.</summary>
+    public static bool IsMatch(string pattern, string text, bool ignoreCase) =>
+        IsMatch(System.Text.Encoding.Latin1.GetBytes(pattern), System.Text.Encoding.Latin1.GetBytes(text), ignoreCase);
+
     /// <summary>Matches one pattern element at <paramref name="p"/> against one byte; <paramref name="next"/> is the element after it.</summary>
     private static bool MatchOne(ReadOnlySpan<byte> pattern, ref int p, byte value, bool ignoreCase, out int next)
     {

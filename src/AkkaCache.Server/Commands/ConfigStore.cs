@@ -1,5 +1,6 @@
 using System.Globalization;
 using AkkaCache.Core.Eviction;
+using AkkaCache.Core.Keyspace;
 using AkkaCache.Server.Configuration;
 
 namespace AkkaCache.Server.Commands;
@@ -306,79 +307,3 @@ internal sealed class ConfigStore
 /// <summary>Counter values INFO subtracts, taken by CONFIG RESETSTAT.</summary>
 internal sealed record StatsBaseline(long Hits, long Misses, long Expired, long Evicted, long Commands, long Connections);
 
-/// <summary>Redis's glob (stringmatchlen): <c>*</c>, <c>?</c>, <c>[abc]</c>, <c>[^a-z]</c>, <c>\x</c> escapes.</summary>
-internal static class Glob
-{
-    public static bool IsMatch(ReadOnlySpan<char> pattern, ReadOnlySpan<char> text, bool ignoreCase)
-    {
-        while (pattern.Length > 0)
-        {
-            switch (pattern[0])
-            {
-                case '*':
-                    while (pattern.Length > 1 && pattern[1] == '*') pattern = pattern[1..];
-                    if (pattern.Length == 1) return true;
-                    for (int i = 0; i <= text.Length; i++)
-                        if (IsMatch(pattern[1..], text[i..], ignoreCase)) return true;
-                    return false;
-                case '?':
-                    if (text.Length == 0) return false;
-                    text = text[1..];
-                    break;
-                case '[':
-                {
-                    if (text.Length == 0) return false;
-                    pattern = pattern[1..];
-                    bool not = pattern.Length > 0 && pattern[0] == '^';
-                    if (not) pattern = pattern[1..];
-                    bool match = false;
-                    while (pattern.Length > 0 && pattern[0] != ']')
-                    {
-                        if (pattern[0] == '\\' && pattern.Length >= 2)
-                        {
-                            pattern = pattern[1..];
-                            if (Same(pattern[0], text[0], ignoreCase)) match = true;
-                        }
-                        else if (pattern.Length >= 3 && pattern[1] == '-')
-                        {
-                            char start = pattern[0], end = pattern[2], c = text[0];
-                            if (start > end) (start, end) = (end, start);
-                            if (ignoreCase)
-                            {
-                                start = char.ToLowerInvariant(start);
-                                end = char.ToLowerInvariant(end);
-                                c = char.ToLowerInvariant(c);
-                            }
-                            if (c >= start && c <= end) match = true;
-                            pattern = pattern[2..];
-                        }
-                        else if (Same(pattern[0], text[0], ignoreCase))
-                        {
-                            match = true;
-                        }
-                        pattern = pattern[1..];
-                    }
-                    if (not) match = !match;
-                    if (!match) return false;
-                    text = text[1..];
-                    if (pattern.Length == 0) return text.Length == 0; // unterminated class: Redis treats the end as ']'
-                    break;
-                }
-                case '\\' when pattern.Length >= 2:
-                    pattern = pattern[1..];
-                    if (text.Length == 0 || !Same(pattern[0], text[0], ignoreCase)) return false;
-                    text = text[1..];
-                    break;
-                default:
-                    if (text.Length == 0 || !Same(pattern[0], text[0], ignoreCase)) return false;
-                    text = text[1..];
-                    break;
-            }
-            pattern = pattern[1..];
-        }
-        return text.Length == 0;
-    }
-
-    private static bool Same(char a, char b, bool ignoreCase) =>
-        a == b || ignoreCase && char.ToLowerInvariant(a) == char.ToLowerInvariant(b);
-}

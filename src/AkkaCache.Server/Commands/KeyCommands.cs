@@ -284,7 +284,7 @@ internal static class KeyCommands
             next = id + 1;
             visited++;
             if (table.IsExpired(id, now)) continue;
-            if (typeFilterNone || hasPattern && !Core.Keyspace.Glob.IsMatch(pattern, table.Key(id))) continue;
+            if (typeFilterNone || hasPattern && !Glob.IsMatch(pattern, table.Key(id))) continue;
             found.Add((shard, id));
         }
         ulong nextCursor = shard >= shards.Length ? 0 : ((ulong)shard << 32) | (uint)next;
@@ -307,7 +307,7 @@ internal static class KeyCommands
             for (int id = table.NextLiveId(0); id >= 0; id = table.NextLiveId(id + 1))
             {
                 if (table.IsExpired(id, now)) continue;
-                if (all || Core.Keyspace.Glob.IsMatch(pattern, table.Key(id))) found.Add((s, id));
+                if (all || Glob.IsMatch(pattern, table.Key(id))) found.Add((s, id));
             }
         }
         session.Writer.WriteArrayHeader(found.Count);

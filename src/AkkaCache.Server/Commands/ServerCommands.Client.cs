@@ -277,8 +277,16 @@ internal static partial class ServerCommands
                 if (maxAge > 0 && (now - client.CreatedMs) / 1000 < maxAge) continue;
                 bool self = client.Id == session.Info.Id;
                 if (self && skipMe) continue;
-                if (self) killSelf = true;
-                else client.Kill();
+                if (self)
+                {
+                    killSelf = true;
+                }
+                else
+                {
+                    client.Kill();
+                    // gone at once, as in Redis: the aborted session deregisters itself only when its loop ends
+                    session.Node.Clients.Remove(client);
+                }
                 killed++;
             }
         }

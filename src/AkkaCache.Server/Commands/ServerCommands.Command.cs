@@ -1,4 +1,5 @@
 using System.Text;
+using AkkaCache.Core.Keyspace;
 using AkkaCache.Protocol;
 using AkkaCache.Server.Network;
 

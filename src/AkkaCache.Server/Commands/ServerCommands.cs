@@ -282,9 +282,14 @@ internal static partial class ServerCommands
         switch (sub.Name)
         {
             case "FLUSH":
-                if (request.Count > 3 || request.Count == 3 && !Ascii.EqualsIgnoreCase(request[2], "ASYNC"u8) && !Ascii.EqualsIgnoreCase(request[2], "SYNC"u8))
+                if (request.Count > 3)
                 {
-                    session.Writer.WriteError("ERR syntax error");
+                    session.Writer.WriteError("ERR unknown subcommand or wrong number of arguments for 'flush'. Try FUNCTION HELP.");
+                    return;
+                }
+                if (request.Count == 3 && !Ascii.EqualsIgnoreCase(request[2], "ASYNC"u8) && !Ascii.EqualsIgnoreCase(request[2], "SYNC"u8))
+                {
+                    session.Writer.WriteError("ERR FUNCTION FLUSH only supports SYNC|ASYNC option");
                     return;
                 }
                 session.Writer.WriteOk();

@@ -25,7 +25,18 @@ public sealed class NodeOptions
     public int MaxArguments { get; set; } = 1024 * 1024;
 
     /// <summary>Most bytes a client may have buffered in one unfinished request before it is disconnected.</summary>
-    public string ClientQueryBufferLimit { get; set; } = "1gb";
+    public string ClientQueryBufferLimit
+    {
+        get => _clientQueryBufferLimit;
+        set
+        {
+            // parsed once here: the receive loop reads the byte count on every batch
+            ClientQueryBufferLimitBytes = MemorySize.Parse(value, nameof(ClientQueryBufferLimit));
+            _clientQueryBufferLimit = value;
+        }
+    }
+
+    private string _clientQueryBufferLimit = "1gb";
 
     public string? RequirePass { get; set; }
 
@@ -41,12 +52,9 @@ public sealed class NodeOptions
     /// <summary>Run a command on the caller's thread when its shard is idle (false: always through the shard's mailbox).</summary>
     public bool InlineWhenIdle { get; set; } = true;
 
-    /// <summary>Process received requests on the socket's I/O thread (false: Kestrel's default hop to the thread pool).</summary>
-    public bool InlineIoScheduling { get; set; } = true;
-
     public long MaxMemoryBytes => MemorySize.Parse(MaxMemory, nameof(MaxMemory));
     public long ProtoMaxBulkLenBytes => MemorySize.Parse(ProtoMaxBulkLen, nameof(ProtoMaxBulkLen));
-    public long ClientQueryBufferLimitBytes => MemorySize.Parse(ClientQueryBufferLimit, nameof(ClientQueryBufferLimit));
+    public long ClientQueryBufferLimitBytes { get; private set; } = 1L << 30;
 
     public EvictionPolicyKind MaxMemoryPolicyKind =>
         EvictionPolicyNames.TryParse(MaxMemoryPolicy, out var kind)

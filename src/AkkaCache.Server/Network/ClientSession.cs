@@ -64,19 +64,24 @@ internal sealed partial class ClientSession
 
     public async Task RunAsync(CancellationToken cancellation)
     {
-        var limits = _node.RequestLimits;
-        long queryBufferLimit = _node.Options.ClientQueryBufferLimitBytes;
-        long readAtLeast = 0;
+        long waitFor = 0; // bytes the unfinished request at the start of the buffer needs at least
         try
         {
             while (!CloseRequested)
             {
-                var result = readAtLeast > 0
-                    ? await _input.ReadAtLeastAsync((int)Math.Min(readAtLeast, int.MaxValue), cancellation)
-                    : await _input.ReadAsync(cancellation);
+                var result = await _input.ReadAsync(cancellation);
                 var buffer = result.Buffer;
-                readAtLeast = 0;
+                if (buffer.Length < waitFor && !result.IsCompleted)
+                {
+                    // a big request arriving in pieces: look again only once enough of it is here, so it is copied once
+                    _input.AdvanceTo(buffer.Start, buffer.End);
+                    continue;
+                }
+                waitFor = 0;
                 int consumed = 0;
+                // read per batch: CONFIG SET changes them for connected clients too
+                var limits = _node.RequestLimits;
+                long queryBufferLimit = _node.Options.ClientQueryBufferLimitBytes;
                 if (!buffer.IsEmpty)
                 {
                     if (buffer.IsSingleSegment)
@@ -104,9 +109,7 @@ internal sealed partial class ClientSession
                         {
                             int pendingBytes = _buffer.Length - _requestStart;
                             if (pendingBytes > queryBufferLimit) { QueryBufferOverflow(); break; }
-                            // a big request arriving in small segments: wait for all of it instead of re-copying it per segment
-                            long need = RequestSize.LowerBound(_buffer.Span[_requestStart..]);
-                            readAtLeast = need > pendingBytes ? need : 0;
+                            waitFor = RequestSize.LowerBound(_buffer.Span[_requestStart..]);
                             break;
                         }
                         if (status == RespParseStatus.Error)
@@ -153,12 +156,14 @@ internal sealed partial class ClientSession
     private bool Dispatch()
     {
         var request = CurrentRequest;
-        Info.OnCommand(_node.NowMs);
+        NowMs = _node.NowMs;
+        Info.OnCommand(NowMs);
         if (!CommandTable.TryGet(request[0], out var command))
         {
             WriteUnknownCommand(request);
             return false;
         }
+        Info.LastCommand = command.LowerName;
         if (!command.ArityMatches(request.Count))
         {
             Writer.WriteError($"ERR wrong number of arguments for '{command.LowerName}' command");
@@ -181,7 +186,6 @@ internal sealed partial class ClientSession
     /// <summary>Enters the shards the command needs and runs it; true if a shard was busy and the rest happens asynchronously.</summary>
     private bool Run(CommandDefinition command, in Request request)
     {
-        NowMs = _node.NowMs;
         if (!command.HasKeys && (command.Flags & CommandFlags.AllShards) == 0 && !ReferenceEquals(command, TransactionCommands.Exec))
         {
             command.Handler(this, request);
