@@ -62,6 +62,9 @@ public sealed class NodeServer : IAsyncDisposable
         var listeners = new List<ListenOptions>();
         builder.WebHost.UseSockets(sockets =>
         {
+            // run the receive continuation (parse, execute, reply) on the socket's I/O thread instead of hopping to the
+            // thread pool: a session never blocks, and bench/README.md has the measurement
+            sockets.UnsafePreferInlineScheduling = options.InlineIoScheduling;
             // the transport would stop reading at 1 MB buffered, short of one maximal request (a 1 MB value plus framing);
             // the node applies its own client-query-buffer-limit instead
             sockets.MaxReadBufferSize = null;

@@ -1,6 +1,6 @@
 namespace AkkaCache.Core.Eviction;
 
-/// <summary>Tuning of <see cref="WindowTinyLfuPolicy"/>. The defaults are the production values.</summary>
+/// <summary>Tuning of <see cref="WindowTinyLfuPolicy"/>. The defaults are the production values (see bench/hitrate-results.md).</summary>
 internal sealed record WindowTinyLfuSettings
 {
     public static WindowTinyLfuSettings Default { get; } = new();
@@ -11,17 +11,17 @@ internal sealed record WindowTinyLfuSettings
     /// <summary>Protected segment share of the main space.</summary>
     public double ProtectedFraction { get; init; } = 0.80;
 
-    /// <summary>Whether the hill climber resizes the window.</summary>
+    /// <summary>Whether the hill climber resizes the window (false = fixed window, for comparison).</summary>
     public bool Adaptive { get; init; } = true;
 
-    /// <summary>Longest climber sample period, in requests (hits + misses) per entry the frequency sketch is sized for.</summary>
+    /// <summary>First climber sample period, in requests (hits + misses) per entry the sketch is sized for.</summary>
+    public double InitialSamplePerEntry { get; init; } = 0.5;
+
+    /// <summary>Factor applied to the sample period after each sample (the period grows until <see cref="SamplePerEntry"/>).</summary>
+    public double SampleGrowth { get; init; } = 1.25;
+
+    /// <summary>Longest climber sample period, same unit as <see cref="InitialSamplePerEntry"/>.</summary>
     public double SamplePerEntry { get; init; } = 10;
-
-    /// <summary>First climber sample period (same unit); it grows towards <see cref="SamplePerEntry"/> and restarts with the step.</summary>
-    public double InitialSamplePerEntry { get; init; } = 10;
-
-    /// <summary>Factor applied to the sample period after each sample.</summary>
-    public double SampleGrowth { get; init; } = 1;
 
     /// <summary>Climber step, as a share of the maximum, at start and after a restart.</summary>
     public double StepFraction { get; init; } = 0.0625;
@@ -32,32 +32,8 @@ internal sealed record WindowTinyLfuSettings
     /// <summary>A hit-rate change (absolute, 0..1) at least this large restarts the step at full size.</summary>
     public double RestartThreshold { get; init; } = 0.05;
 
-    /// <summary>Direction of the climber's first step: -1 shrinks the window first, +1 grows it.</summary>
-    public double InitialStepSign { get; init; } = -1;
-
-    /// <summary>Whether the climber samples only once the cache is full (else from half full).</summary>
-    public bool SampleOnlyWhenFull { get; init; }
-
-    /// <summary>Whether a warm candidate that loses to a hot victim is admitted 1 time in 128.</summary>
-    public bool AdmitJitter { get; init; } = true;
-
     /// <summary>Aging period of the frequency sketch, in increments per expected entry.</summary>
     public int SketchSamplesPerEntry { get; init; } = FrequencySketch.DefaultSamplesPerEntry;
-
-    public int JitterCandidateMin { get; init; } = 1;
-
-    public int JitterVictimMin { get; init; } = 12;
-
-    public int JitterMask { get; init; } = 127;
-
-    /// <summary>Whether the first climber sample only sets the baseline hit rate (else it is compared with 0).</summary>
-    public bool BaselineFirstSample { get; init; }
-
-    /// <summary>Whether the window may grow past the protected share into the probation share (up to all but one unit).</summary>
-    public bool WindowMayTakeProbation { get; init; }
-
-    /// <summary>Whether a step towards a limit the window already sits at is turned around.</summary>
-    public bool BounceAtLimits { get; init; }
 }
 
 /// <summary>
@@ -65,21 +41,25 @@ internal sealed record WindowTinyLfuSettings
 /// <list type="bullet">
 /// <item>New entries enter an LRU admission window (1% of the maximum at first).</item>
 /// <item>The main space is a segmented LRU: probation (20%) and protected (80%); a hit in probation
-/// promotes to protected, protected overflow is demoted to probation's most-recent end.</item>
-/// <item>When the window is over its share and the cache must evict, the window's least recent entry
-/// (the candidate) competes with probation's least recent entry (the victim) by their estimated
-/// frequency in a 4-bit count-min sketch; the loser is evicted. The candidate wins only with a strictly
-/// higher frequency; a warm candidate (frequency &gt;= 6) that loses is still admitted 1 time in 128 so
-/// that colliding hashes cannot pin a victim forever.</item>
+/// promotes to protected, protected overflow is demoted to probation's most recent end.</item>
+/// <item>While the cache has room, window overflow moves to probation. When the cache must evict and
+/// the window is over its share, the window's least recent entry (the candidate) competes with
+/// probation's least recent entry (the victim) by their estimate in a 4-bit count-min sketch
+/// (<see cref="FrequencySketch"/>, aged every 5 increments per entry); the loser is evicted, so a
+/// cold newcomer can be refused. The candidate wins only with a strictly higher estimate, except that
+/// a hot victim (estimate &gt;= 12) loses to any seen candidate 1 time in 128: hash collisions or a
+/// flood of colliding keys cannot pin a victim forever.</item>
 /// <item>A hill climber samples the hit rate (hits = <see cref="OnAccess"/>, misses =
-/// <see cref="OnMiss"/>) over periods of 10 requests per sketch entry, and moves the window/main
-/// split by a step of 6.25% of the maximum in the direction that improved the hit rate; the step decays
-/// by 0.98 per period and restarts at full size when the hit rate changes by 5 points or more.
+/// <see cref="OnMiss"/>) and moves the window/main split by a step of 6.25% of the maximum in the
+/// direction that did not lower the hit rate (turning around when it did). The step decays by 0.98 per
+/// sample and restarts at full size when the hit rate changes by 5 points or more. The sample period
+/// starts short (0.5 requests per sketch entry) and grows by 1.25x per sample up to 10 requests per
+/// entry (Caffeine uses a fixed 10), so the climber adapts quickly at first and then settles.
 /// Entries change region in bounded batches (at most 1000 moves per operation).</item>
 /// </list>
 /// Everything is weighted: regions are sized by the sum of their entries' weights.
 /// Memory: 17 bytes per id (int prev + int next + int weight + int key hash + byte region) plus the
-/// frequency sketch, 8 bytes per expected entry (sized by the live entry count, rounded to a power of two).
+/// frequency sketch, 8 bytes per expected entry (sized by the live entry count, rounded up to a power of two).
 /// </summary>
 internal sealed class WindowTinyLfuPolicy : EvictionPolicy
 {
@@ -89,8 +69,8 @@ internal sealed class WindowTinyLfuPolicy : EvictionPolicy
     internal const byte InProtected = 3;
 
     private const int TransferBudget = 1000;
-    private const int AdmitJitterThreshold = 6;
-    private const int HotVictimThreshold = 12;
+    private const int HotVictimFrequency = 12;
+    private const int HotVictimLossMask = 127; // 1 in 128
 
     private readonly WindowTinyLfuSettings _settings;
     private readonly FrequencySketch _sketch;
@@ -112,13 +92,18 @@ internal sealed class WindowTinyLfuPolicy : EvictionPolicy
     private long _protectedMaximum;
     private int _count;
 
+    // Hill climber.
     private long _hitsInSample;
     private long _missesInSample;
     private double _previousHitRate;
     private double _stepSize;
     private double _samplePerEntry;
-    private bool _hasBaseline;
     private long _adjustment;
+
+    // Capacity the regions are sized for: MaximumWeight, or less when the owner evicts earlier (see LearnCapacity).
+    private long _capacity;
+    private bool _inEvictionLoop;
+    private bool _growthPending;
 
     private bool _lastMissValid;
     private uint _lastMissHash;
@@ -155,17 +140,11 @@ internal sealed class WindowTinyLfuPolicy : EvictionPolicy
 
     internal byte RegionOf(int id) => (uint)id < (uint)_region.Length ? _region[id] : InNone;
 
-    /// <summary>Largest window the climber may set: the initial window plus the protected share, or (when allowed) all but one unit.</summary>
-    private long WindowCeiling => _settings.WindowMayTakeProbation
-        ? Math.Max(1, MaximumWeight - 1)
-        : _windowMaximum + _protectedMaximum;
-
-    /// <summary>Protected share of the main space for the current window.</summary>
-    private long ProtectedCeiling => _settings.WindowMayTakeProbation
-        ? (long)(_settings.ProtectedFraction * (MaximumWeight - _windowMaximum))
-        : long.MaxValue;
-
+    /// <summary>Requests in the current climber sample.</summary>
     private long ClimberSampleSize => (long)(_samplePerEntry * _sketch.Capacity);
+
+    /// <summary>The climber samples once the cache is at least half full (before that every policy hits alike).</summary>
+    private bool IsSampling => _settings.Adaptive && TotalWeight >= (_capacity >> 1);
 
     public override void EnsureCapacity(int idCapacity)
     {
@@ -190,9 +169,10 @@ internal sealed class WindowTinyLfuPolicy : EvictionPolicy
     {
         int w = ToStoredWeight(weight);
         EnsureCapacity(id + 1);
+        LearnCapacity();
         if (_region[id] != InNone)
         {
-            OnRemove(id); // the owner reused a live id: treat as replace
+            OnRemove(id); // the owner reused a live id: treat as a replacement
         }
 
         _hash[id] = keyHash;
@@ -208,6 +188,7 @@ internal sealed class WindowTinyLfuPolicy : EvictionPolicy
         _windowWeight += w;
         _count++;
         _sketch.EnsureCapacity(_count);
+        _growthPending = TotalWeight > _capacity;
         AfterWrite();
     }
 
@@ -219,6 +200,7 @@ internal sealed class WindowTinyLfuPolicy : EvictionPolicy
         }
 
         _lastMissValid = false;
+        LearnCapacity();
         if (IsSampling)
         {
             _hitsInSample++;
@@ -231,6 +213,7 @@ internal sealed class WindowTinyLfuPolicy : EvictionPolicy
 
     public override void OnMiss(uint keyHash)
     {
+        LearnCapacity();
         if (IsSampling)
         {
             _missesInSample++;
@@ -251,6 +234,7 @@ internal sealed class WindowTinyLfuPolicy : EvictionPolicy
         }
 
         _lastMissValid = false;
+        LearnCapacity();
         long delta = w - (long)_weight[id];
         _weight[id] = w;
         switch (_region[id])
@@ -268,6 +252,7 @@ internal sealed class WindowTinyLfuPolicy : EvictionPolicy
 
         _sketch.Increment(_hash[id]);
         Reorder(id);
+        _growthPending = TotalWeight > _capacity;
         AfterWrite();
     }
 
@@ -276,6 +261,11 @@ internal sealed class WindowTinyLfuPolicy : EvictionPolicy
         if ((uint)id >= (uint)_region.Length)
         {
             return;
+        }
+
+        if (!_inEvictionLoop)
+        {
+            LearnCapacity();
         }
 
         int w = _weight[id];
@@ -308,17 +298,23 @@ internal sealed class WindowTinyLfuPolicy : EvictionPolicy
             return -1;
         }
 
+        _growthPending = false;
+        if (!_inEvictionLoop)
+        {
+            // The owner is full at this weight: when that is below what the regions are sized for, shrink them.
+            _inEvictionLoop = true;
+            if (TotalWeight < _capacity)
+            {
+                Rescale(TotalWeight);
+            }
+        }
+
         if (_windowWeight > _windowMaximum && !_window.IsEmpty)
         {
             // The window's oldest entry asks for admission into the main space.
             int candidate = _window.Head;
             int victim = !_probation.IsEmpty ? _probation.Head : _protected.Head;
-            if (victim < 0 || _weight[candidate] > MaximumWeight)
-            {
-                return candidate;
-            }
-
-            if (!Admit(_hash[candidate], _hash[victim]))
+            if (victim < 0 || _weight[candidate] > _capacity || !Admit(_hash[candidate], _hash[victim]))
             {
                 return candidate;
             }
@@ -355,6 +351,44 @@ internal sealed class WindowTinyLfuPolicy : EvictionPolicy
         ResetRegionsAndClimber();
     }
 
+    /// <summary>
+    /// Keeps the region sizes in step with the owner's real capacity. The owner may evict before
+    /// <see cref="EvictionPolicy.MaximumWeight"/> is reached (the engine shares one memory budget between
+    /// shards and may leave MaximumWeight unbounded): the weight at which an eviction loop starts is then
+    /// the capacity. When the weight grew past the capacity and the owner went on without evicting, the
+    /// capacity grows (never beyond MaximumWeight). Called at the start of every operation but
+    /// <see cref="SelectVictim"/>; ends an eviction loop.
+    /// </summary>
+    private void LearnCapacity()
+    {
+        _inEvictionLoop = false;
+        if (_growthPending)
+        {
+            _growthPending = false;
+            long total = TotalWeight;
+            if (total > _capacity)
+            {
+                Rescale(Math.Min(MaximumWeight, total));
+            }
+        }
+    }
+
+    /// <summary>Changes the capacity, keeping the window's and protected segment's shares and the climber's state.</summary>
+    private void Rescale(long capacity)
+    {
+        if (capacity == _capacity || capacity <= 0)
+        {
+            return;
+        }
+
+        double ratio = (double)capacity / _capacity;
+        _windowMaximum = Math.Max(1, (long)(_windowMaximum * ratio));
+        _protectedMaximum = (long)(_protectedMaximum * ratio);
+        _stepSize *= ratio;
+        _adjustment = (long)(_adjustment * ratio);
+        _capacity = capacity;
+    }
+
     private protected override void OnMaximumWeightChanged()
     {
         ResetRegionsAndClimber();
@@ -363,12 +397,12 @@ internal sealed class WindowTinyLfuPolicy : EvictionPolicy
         MoveWindowOverflowWhileRoom(ref budget);
     }
 
-    /// <summary>Climber samples only once the cache is at least half full (before that every policy hits alike).</summary>
-    private bool IsSampling => _settings.Adaptive && TotalWeight >= (_settings.SampleOnlyWhenFull ? MaximumWeight : MaximumWeight >> 1);
-
     private void ResetRegionsAndClimber()
     {
         long maximum = MaximumWeight;
+        _capacity = maximum;
+        _inEvictionLoop = false;
+        _growthPending = false;
         long window = maximum - (long)((1 - _settings.InitialWindowFraction) * maximum);
         _windowMaximum = window;
         _protectedMaximum = (long)(_settings.ProtectedFraction * (maximum - window));
@@ -376,10 +410,10 @@ internal sealed class WindowTinyLfuPolicy : EvictionPolicy
         _missesInSample = 0;
         _previousHitRate = 0;
         _adjustment = 0;
-        // First move shrinks the window: most workloads are frequency-biased.
-        _stepSize = _settings.InitialStepSign * _settings.StepFraction * maximum;
         _samplePerEntry = _settings.InitialSamplePerEntry;
-        _hasBaseline = false;
+
+        // The first move shrinks the window: most workloads are frequency-biased.
+        _stepSize = -_settings.StepFraction * maximum;
     }
 
     private void Reorder(int id)
@@ -422,7 +456,7 @@ internal sealed class WindowTinyLfuPolicy : EvictionPolicy
     /// <summary>While the cache has room, the window's overflow enters probation without a contest.</summary>
     private void MoveWindowOverflowWhileRoom(ref int budget)
     {
-        while (_windowWeight > _windowMaximum && !_window.IsEmpty && TotalWeight <= MaximumWeight && budget > 0)
+        while (_windowWeight > _windowMaximum && !_window.IsEmpty && TotalWeight <= _capacity && budget > 0)
         {
             MoveWindowHeadToProbation();
             budget--;
@@ -464,26 +498,30 @@ internal sealed class WindowTinyLfuPolicy : EvictionPolicy
             return true;
         }
 
-        // A warm candidate that loses is let in now and then: defeats hash-collision attacks that
-        // would keep an artificially hot victim resident.
-        return _settings.AdmitJitter && candidateFrequency >= _settings.JitterCandidateMin && victimFrequency >= _settings.JitterVictimMin && ((int)_random.NextUInt64() & _settings.JitterMask) == 0;
+        // A hot victim now and then loses anyway: defeats hash collisions (accidental or crafted)
+        // that would keep an artificially hot entry resident and refuse every newcomer.
+        return victimFrequency >= HotVictimFrequency && candidateFrequency > 0
+            && ((int)_random.NextUInt64() & HotVictimLossMask) == 0;
     }
 
     /// <summary>Cheap check, then the climber's bookkeeping (rare) and pending region moves (bounded).</summary>
     private void Maintain()
     {
-        if (_adjustment == 0 && _hitsInSample + _missesInSample < ClimberSampleSize && _protectedWeight <= _protectedMaximum)
+        long requests = _hitsInSample + _missesInSample;
+        if (_adjustment == 0 && requests < ClimberSampleSize && _protectedWeight <= _protectedMaximum
+            && (_windowWeight <= _windowMaximum || TotalWeight > _capacity))
         {
             return;
         }
 
-        if (_hitsInSample + _missesInSample >= ClimberSampleSize)
+        if (requests >= ClimberSampleSize)
         {
             DetermineAdjustment();
         }
 
         int budget = TransferBudget;
         DemoteProtectedOverflow(ref budget);
+        MoveWindowOverflowWhileRoom(ref budget);
         if (_adjustment > 0)
         {
             IncreaseWindow(ref budget);
@@ -498,52 +536,33 @@ internal sealed class WindowTinyLfuPolicy : EvictionPolicy
     {
         long requests = _hitsInSample + _missesInSample;
         double hitRate = (double)_hitsInSample / requests;
+        double change = hitRate - _previousHitRate;
         _hitsInSample = 0;
         _missesInSample = 0;
-        if (_settings.BaselineFirstSample && !_hasBaseline)
-        {
-            // The first sample has nothing to be compared with: it only sets the baseline.
-            _hasBaseline = true;
-            _previousHitRate = hitRate;
-            return;
-        }
-
-        double change = hitRate - _previousHitRate;
 
         // Keep going the same way while the hit rate does not drop; turn around when it does.
         double amount = change >= 0 ? _stepSize : -_stepSize;
-        if (_settings.BounceAtLimits && ((amount < 0 && _windowMaximum <= 1) || (amount > 0 && _windowMaximum >= WindowCeiling)))
-        {
-            // Cannot go further this way: a step would teach nothing, so explore the other way.
-            amount = -amount;
-        }
-
-        bool restart = Math.Abs(change) >= _settings.RestartThreshold;
-        double nextStep = restart
-            ? _settings.StepFraction * MaximumWeight * (amount >= 0 ? 1 : -1)
+        double nextStep = Math.Abs(change) >= _settings.RestartThreshold
+            ? _settings.StepFraction * _capacity * (amount >= 0 ? 1 : -1)
             : _settings.StepDecay * amount;
-        _samplePerEntry = restart
-            ? _settings.InitialSamplePerEntry
-            : Math.Min(_settings.SamplePerEntry, _samplePerEntry * _settings.SampleGrowth);
 
         _previousHitRate = hitRate;
         _adjustment = (long)amount;
         _stepSize = nextStep;
+        _samplePerEntry = Math.Min(_settings.SamplePerEntry, _samplePerEntry * _settings.SampleGrowth);
     }
 
-    /// <summary>Grows the window by taking weight from the main space (protected share first), moving main's oldest entries into the window.</summary>
+    /// <summary>Grows the window by taking weight from the protected share, moving main's oldest entries into the window.</summary>
     private void IncreaseWindow(ref int budget)
     {
-        long room = WindowCeiling - _windowMaximum;
-        if (room <= 0)
+        if (_protectedMaximum == 0)
         {
             _adjustment = 0;
             return;
         }
 
-        long requested = Math.Min(_adjustment, room);
-        long protectedBefore = _protectedMaximum;
-        _protectedMaximum -= Math.Min(requested, protectedBefore);
+        long requested = Math.Min(_adjustment, _protectedMaximum);
+        _protectedMaximum -= requested;
         _windowMaximum += requested;
         DemoteProtectedOverflow(ref budget);
 
@@ -583,9 +602,8 @@ internal sealed class WindowTinyLfuPolicy : EvictionPolicy
         }
 
         // Only what was moved counts; the rest is retried on a later operation unless nothing fits.
-        long moved = requested - quota;
+        _protectedMaximum += quota;
         _windowMaximum -= quota;
-        _protectedMaximum = protectedBefore - Math.Min(moved, protectedBefore);
         _adjustment = stalled ? 0 : quota;
     }
 
@@ -617,7 +635,7 @@ internal sealed class WindowTinyLfuPolicy : EvictionPolicy
 
         long moved = requested - quota;
         _windowMaximum -= moved;
-        _protectedMaximum = Math.Min(_protectedMaximum + moved, ProtectedCeiling);
+        _protectedMaximum += moved;
         _adjustment = stalled ? 0 : -quota;
     }
 }
