@@ -1,34 +1,27 @@
 using System.Net;
+using System.Runtime.InteropServices;
 using AkkaCache.Server.Configuration;
 using AkkaCache.Server.Network;
-using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Connections;
-using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.Configuration;
-using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Hosting;
-using Microsoft.Extensions.Logging;
 
 namespace AkkaCache.Server;
 
-/// <summary>A running node: Kestrel listening with RESP connection handlers in front of a <see cref="CacheNode"/>.</summary>
+/// <summary>A running node: listeners on raw sockets in front of a <see cref="CacheNode"/>.</summary>
 public sealed class NodeServer : IAsyncDisposable
 {
-    private readonly WebApplication _app;
     private readonly CacheNode _node;
+    private readonly List<NodeListener> _listeners;
 
-    private NodeServer(WebApplication app, CacheNode node, IReadOnlyList<IPEndPoint> endPoints)
+    private NodeServer(CacheNode node, List<NodeListener> listeners)
     {
-        _app = app;
         _node = node;
-        EndPoints = endPoints;
+        _listeners = listeners;
     }
 
     /// <summary>The addresses bound (with the real port when the setting was 0).</summary>
-    public IReadOnlyList<IPEndPoint> EndPoints { get; }
+    public IReadOnlyList<IPEndPoint> EndPoints => _listeners.Select(l => l.EndPoint).ToList();
 
-    public int Port => EndPoints[0].Port;
+    public int Port => _listeners[0].EndPoint.Port;
 
     internal CacheNode Node => _node;
 
@@ -52,40 +45,29 @@ public sealed class NodeServer : IAsyncDisposable
         return options;
     }
 
-    public static async Task<NodeServer> StartAsync(NodeOptions options, TimeProvider? time = null, LogLevel logLevel = LogLevel.Warning, CancellationToken cancellation = default)
+    public static Task<NodeServer> StartAsync(NodeOptions options, TimeProvider? time = null)
     {
         var node = new CacheNode(options, time ?? TimeProvider.System);
-        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = [] });
-        builder.Logging.ClearProviders();
-        builder.Logging.AddSimpleConsole(o => o.SingleLine = true).SetMinimumLevel(logLevel);
-        builder.Services.AddSingleton(node);
-        var listeners = new List<ListenOptions>();
-        builder.WebHost.UseSockets(sockets =>
+        var listeners = new List<NodeListener>();
+        try
         {
-            // run the receive continuation (parse, execute, reply) on the socket's I/O thread instead of hopping to the
-            // thread pool: a session never blocks, and bench/README.md has the measurement
-            sockets.UnsafePreferInlineScheduling = options.InlineIoScheduling;
-            // the transport would stop reading at 1 MB buffered, short of one maximal request (a 1 MB value plus framing);
-            // the node applies its own client-query-buffer-limit instead
-            sockets.MaxReadBufferSize = null;
-        });
-        builder.WebHost.ConfigureKestrel(kestrel =>
-        {
+            int port = options.Port;
             foreach (var address in ParseBind(options.Bind))
             {
-                kestrel.Listen(address, options.Port, listen =>
-                {
-                    listen.UseConnectionHandler<RespConnectionHandler>();
-                    listeners.Add(listen);
-                });
+                var listener = new NodeListener(node, new IPEndPoint(address, port));
+                listeners.Add(listener);
+                port = listener.EndPoint.Port; // with port 0, every address gets the port the first one got
             }
-        });
-        var app = builder.Build();
-        await app.StartAsync(cancellation);
-        var endPoints = listeners.Select(l => l.IPEndPoint!).ToList();
-        node.Port = endPoints[0].Port;
+        }
+        catch
+        {
+            foreach (var listener in listeners) listener.DisposeAsync().AsTask().GetAwaiter().GetResult();
+            node.Dispose();
+            throw;
+        }
+        node.Port = listeners[0].EndPoint.Port;
         node.Start();
-        return new NodeServer(app, node, endPoints);
+        return Task.FromResult(new NodeServer(node, listeners));
     }
 
     private static IEnumerable<IPAddress> ParseBind(string bind)
@@ -101,12 +83,23 @@ public sealed class NodeServer : IAsyncDisposable
         }
     }
 
-    public Task WaitForShutdownAsync(CancellationToken cancellation = default) => _app.WaitForShutdownAsync(cancellation);
+    /// <summary>Completes on SIGINT or SIGTERM.</summary>
+    public static async Task WaitForShutdownSignalAsync()
+    {
+        var stop = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        void OnSignal(PosixSignalContext context)
+        {
+            context.Cancel = true;
+            stop.TrySetResult();
+        }
+        using var interrupt = PosixSignalRegistration.Create(PosixSignal.SIGINT, OnSignal);
+        using var terminate = PosixSignalRegistration.Create(PosixSignal.SIGTERM, OnSignal);
+        await stop.Task;
+    }
 
     public async ValueTask DisposeAsync()
     {
-        await _app.StopAsync();
-        await _app.DisposeAsync();
+        foreach (var listener in _listeners) await listener.DisposeAsync();
         _node.Dispose();
     }
 }

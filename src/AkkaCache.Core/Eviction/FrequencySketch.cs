@@ -16,6 +16,9 @@ internal sealed class FrequencySketch
     private const int MinimumCapacity = 64;
     private const int MaximumCapacity = 1 << 24; // 128 MB of counters at most
 
+    /// <summary>Aging period used by the policies, in increments per expected entry (Caffeine uses 10; 5 measured better on the traces).</summary>
+    public const int DefaultSamplesPerEntry = 5;
+
     private readonly int _samplesPerEntry;
     private ulong[] _table = [];
     private int _blockMask;
@@ -29,9 +32,6 @@ internal sealed class FrequencySketch
         _samplesPerEntry = samplesPerEntry;
         Resize(expectedEntries);
     }
-
-    /// <summary>Aging period used by the policies, in increments per expected entry.</summary>
-    public const int DefaultSamplesPerEntry = 5;
 
     /// <summary>Expected entries the table is sized for (a power of two).</summary>
     public int Capacity { get; private set; }

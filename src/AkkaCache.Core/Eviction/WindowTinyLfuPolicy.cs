@@ -90,6 +90,8 @@ internal sealed class WindowTinyLfuPolicy : EvictionPolicy
     private long _protectedWeight;
     private long _windowMaximum;
     private long _protectedMaximum;
+    private double _windowShare;    // _windowMaximum / _capacity, kept exact across rescales
+    private double _protectedShare; // _protectedMaximum / _capacity
     private int _count;
 
     // Hill climber.
@@ -299,19 +301,11 @@ internal sealed class WindowTinyLfuPolicy : EvictionPolicy
         }
 
         _growthPending = false;
-        if (!_inEvictionLoop)
+        _inEvictionLoop = true;
+        if (_windowWeight >= _windowMaximum && !_window.IsEmpty)
         {
-            // The owner is full at this weight: when that is below what the regions are sized for, shrink them.
-            _inEvictionLoop = true;
-            if (TotalWeight < _capacity)
-            {
-                Rescale(TotalWeight);
-            }
-        }
-
-        if (_windowWeight > _windowMaximum && !_window.IsEmpty)
-        {
-            // The window's oldest entry asks for admission into the main space.
+            // The window is full (owner evicting before inserting) or over (after inserting): its oldest
+            // entry asks for admission into the main space.
             int candidate = _window.Head;
             int victim = !_probation.IsEmpty ? _probation.Head : _protected.Head;
             if (victim < 0 || _weight[candidate] > _capacity || !Admit(_hash[candidate], _hash[victim]))
@@ -354,15 +348,19 @@ internal sealed class WindowTinyLfuPolicy : EvictionPolicy
     /// <summary>
     /// Keeps the region sizes in step with the owner's real capacity. The owner may evict before
     /// <see cref="EvictionPolicy.MaximumWeight"/> is reached (the engine shares one memory budget between
-    /// shards and may leave MaximumWeight unbounded): the weight at which an eviction loop starts is then
+    /// shards and may leave MaximumWeight unbounded): the weight left when an eviction loop ends is then
     /// the capacity. When the weight grew past the capacity and the owner went on without evicting, the
-    /// capacity grows (never beyond MaximumWeight). Called at the start of every operation but
-    /// <see cref="SelectVictim"/>; ends an eviction loop.
+    /// capacity grows to it. Never beyond MaximumWeight. Called at the start of every operation except
+    /// <see cref="SelectVictim"/> and the removals of an eviction loop.
     /// </summary>
     private void LearnCapacity()
     {
-        _inEvictionLoop = false;
-        if (_growthPending)
+        if (_inEvictionLoop)
+        {
+            _inEvictionLoop = false;
+            Rescale(Math.Min(MaximumWeight, TotalWeight));
+        }
+        else if (_growthPending)
         {
             _growthPending = false;
             long total = TotalWeight;
@@ -382,11 +380,11 @@ internal sealed class WindowTinyLfuPolicy : EvictionPolicy
         }
 
         double ratio = (double)capacity / _capacity;
-        _windowMaximum = Math.Max(1, (long)(_windowMaximum * ratio));
-        _protectedMaximum = (long)(_protectedMaximum * ratio);
+        _capacity = capacity;
+        _windowMaximum = Math.Max(1, (long)Math.Round(_windowShare * capacity));
+        _protectedMaximum = (long)(_protectedShare * capacity);
         _stepSize *= ratio;
         _adjustment = (long)(_adjustment * ratio);
-        _capacity = capacity;
     }
 
     private protected override void OnMaximumWeightChanged()
@@ -406,6 +404,7 @@ internal sealed class WindowTinyLfuPolicy : EvictionPolicy
         long window = maximum - (long)((1 - _settings.InitialWindowFraction) * maximum);
         _windowMaximum = window;
         _protectedMaximum = (long)(_settings.ProtectedFraction * (maximum - window));
+        UpdateShares();
         _hitsInSample = 0;
         _missesInSample = 0;
         _previousHitRate = 0;
@@ -453,14 +452,27 @@ internal sealed class WindowTinyLfuPolicy : EvictionPolicy
         Maintain();
     }
 
-    /// <summary>While the cache has room, the window's overflow enters probation without a contest.</summary>
+    /// <summary>
+    /// While the main space is below its share, the window's overflow enters probation without a contest
+    /// (filling up, or after the window shrank). Once the main space is full, the overflow waits in the
+    /// window for <see cref="SelectVictim"/>, where it must beat probation's oldest entry: so admission
+    /// works whether the owner evicts after inserting (the simulator) or before (the engine).
+    /// </summary>
     private void MoveWindowOverflowWhileRoom(ref int budget)
     {
-        while (_windowWeight > _windowMaximum && !_window.IsEmpty && TotalWeight <= _capacity && budget > 0)
+        while (_windowWeight > _windowMaximum && !_window.IsEmpty && budget > 0
+            && _probationWeight + _protectedWeight + _weight[_window.Head] <= _capacity - _windowMaximum)
         {
             MoveWindowHeadToProbation();
             budget--;
         }
+    }
+
+    private void UpdateShares()
+    {
+        double capacity = Math.Max(1, _capacity);
+        _windowShare = _windowMaximum / capacity;
+        _protectedShare = _protectedMaximum / capacity;
     }
 
     private void MoveWindowHeadToProbation()
@@ -509,7 +521,7 @@ internal sealed class WindowTinyLfuPolicy : EvictionPolicy
     {
         long requests = _hitsInSample + _missesInSample;
         if (_adjustment == 0 && requests < ClimberSampleSize && _protectedWeight <= _protectedMaximum
-            && (_windowWeight <= _windowMaximum || TotalWeight > _capacity))
+            && (_windowWeight <= _windowMaximum || _probationWeight + _protectedWeight >= _capacity - _windowMaximum))
         {
             return;
         }
@@ -605,6 +617,7 @@ internal sealed class WindowTinyLfuPolicy : EvictionPolicy
         _protectedMaximum += quota;
         _windowMaximum -= quota;
         _adjustment = stalled ? 0 : quota;
+        UpdateShares();
     }
 
     /// <summary>Shrinks the window (never below 1) by moving its oldest entries into probation.</summary>
@@ -637,5 +650,6 @@ internal sealed class WindowTinyLfuPolicy : EvictionPolicy
         _windowMaximum -= moved;
         _protectedMaximum += moved;
         _adjustment = stalled ? 0 : -quota;
+        UpdateShares();
     }
 }

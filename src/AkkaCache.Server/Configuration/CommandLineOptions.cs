@@ -21,7 +21,6 @@ public static class CommandLineOptions
         ["shards"] = nameof(NodeOptions.Shards),
         ["databases"] = nameof(NodeOptions.Databases),
         ["inline-when-idle"] = nameof(NodeOptions.InlineWhenIdle),
-        ["inline-io-scheduling"] = nameof(NodeOptions.InlineIoScheduling),
     };
 
     public sealed record Parsed(Dictionary<string, string?> Settings, string? ConfigFile);

@@ -52,9 +52,6 @@ public sealed class NodeOptions
     /// <summary>Run a command on the caller's thread when its shard is idle (false: always through the shard's mailbox).</summary>
     public bool InlineWhenIdle { get; set; } = true;
 
-    /// <summary>Process received requests on the socket's I/O thread (false: Kestrel's default hop to the thread pool).</summary>
-    public bool InlineIoScheduling { get; set; } = true;
-
     public long MaxMemoryBytes => MemorySize.Parse(MaxMemory, nameof(MaxMemory));
     public long ProtoMaxBulkLenBytes => MemorySize.Parse(ProtoMaxBulkLen, nameof(ProtoMaxBulkLen));
     public long ClientQueryBufferLimitBytes { get; private set; } = 1L << 30;

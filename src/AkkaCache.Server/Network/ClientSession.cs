@@ -1,5 +1,3 @@
-using System.Buffers;
-using System.IO.Pipelines;
 using AkkaCache.Core.Actors;
 using AkkaCache.Core.Storage;
 using AkkaCache.Protocol;
@@ -17,15 +15,13 @@ namespace AkkaCache.Server.Network;
 internal sealed partial class ClientSession
 {
     private readonly CacheNode _node;
-    private readonly PipeReader _input;
-    private readonly PipeWriter _output;
+    private readonly SocketConnection _connection;
     private readonly ShardEntryWaiter _waiter = new();
     private readonly RespArguments _args = new();
 
     private ReadOnlyMemory<byte> _buffer;   // the contiguous bytes being parsed
     private int _requestStart;              // offset of the current request in _buffer
     private int _requestLength;
-    private byte[]? _scratch;               // requests split across pipe segments are copied here
 
     private int[] _shards = new int[8];     // shards the current command needs, ascending
     private int _shardCount;
@@ -34,13 +30,12 @@ internal sealed partial class ClientSession
 
     public RespWriter Writer;
 
-    public ClientSession(CacheNode node, ClientInfo info, PipeReader input, PipeWriter output)
+    public ClientSession(CacheNode node, ClientInfo info, SocketConnection connection)
     {
         _node = node;
         Info = info;
-        _input = input;
-        _output = output;
-        Writer = new RespWriter(output, RespVersion.Resp2);
+        _connection = connection;
+        Writer = new RespWriter(connection, RespVersion.Resp2);
         Authenticated = node.Options.RequirePass is null or "";
     }
 
@@ -69,76 +64,53 @@ internal sealed partial class ClientSession
         {
             while (!CloseRequested)
             {
-                var result = await _input.ReadAsync(cancellation);
-                var buffer = result.Buffer;
-                if (buffer.Length < waitFor && !result.IsCompleted)
-                {
-                    // a big request arriving in pieces: look again only once enough of it is here, so it is copied once
-                    _input.AdvanceTo(buffer.Start, buffer.End);
-                    continue;
-                }
+                long queryBufferLimit = _node.Options.ClientQueryBufferLimitBytes;
+                if (!await _connection.ReceiveAsync(queryBufferLimit, cancellation)) break;
+                _buffer = _connection.Received;
+                // a big request arriving in pieces: parse again only once enough of it is here
+                if (_buffer.Length < waitFor) continue;
                 waitFor = 0;
-                int consumed = 0;
+
                 // read per batch: CONFIG SET changes them for connected clients too
                 var limits = _node.RequestLimits;
-                long queryBufferLimit = _node.Options.ClientQueryBufferLimitBytes;
-                if (!buffer.IsEmpty)
+                _requestStart = 0;
+                while (_requestStart < _buffer.Length && !CloseRequested)
                 {
-                    if (buffer.IsSingleSegment)
+                    var status = RespRequestParser.TryParse(_buffer.Span[_requestStart..], in limits, _args, out int requestLength, out string? error);
+                    if (status == RespParseStatus.Incomplete)
                     {
-                        _buffer = buffer.First;
+                        if (_buffer.Length - _requestStart > queryBufferLimit) QueryBufferOverflow();
+                        else waitFor = RequestSize.LowerBound(_buffer.Span[_requestStart..]);
+                        break;
                     }
-                    else
+                    if (status == RespParseStatus.Error)
                     {
-                        if (buffer.Length > queryBufferLimit) { QueryBufferOverflow(); break; }
-                        int length = (int)buffer.Length;
-                        if (_scratch is null || _scratch.Length < length)
-                        {
-                            if (_scratch is not null) ArrayPool<byte>.Shared.Return(_scratch);
-                            _scratch = ArrayPool<byte>.Shared.Rent(length);
-                        }
-                        buffer.CopyTo(_scratch);
-                        _buffer = _scratch.AsMemory(0, length);
+                        Writer.WriteError("ERR " + error);
+                        CloseRequested = true;
+                        break;
                     }
-
-                    _requestStart = 0;
-                    while (_requestStart < _buffer.Length && !CloseRequested)
-                    {
-                        var status = RespRequestParser.TryParse(_buffer.Span[_requestStart..], in limits, _args, out int requestLength, out string? error);
-                        if (status == RespParseStatus.Incomplete)
-                        {
-                            int pendingBytes = _buffer.Length - _requestStart;
-                            if (pendingBytes > queryBufferLimit) { QueryBufferOverflow(); break; }
-                            waitFor = RequestSize.LowerBound(_buffer.Span[_requestStart..]);
-                            break;
-                        }
-                        if (status == RespParseStatus.Error)
-                        {
-                            Writer.WriteError("ERR " + error);
-                            CloseRequested = true;
-                            break;
-                        }
-                        _requestLength = requestLength;
-                        if (_args.Count > 0 && Dispatch())
-                            await CompletePendingAsync();
-                        _requestStart += requestLength;
-                        consumed = _requestStart;
-                    }
+                    _requestLength = requestLength;
+                    if (_args.Count > 0 && Dispatch())
+                        await CompletePendingAsync();
+                    _requestStart += requestLength;
                 }
-
-                _input.AdvanceTo(buffer.GetPosition(consumed), buffer.End);
-                var flush = await _output.FlushAsync(cancellation);
-                if (result.IsCompleted || flush.IsCompleted) break;
+                _connection.Consume(_requestStart);
+                _buffer = default;
+                // pipelined requests received together are answered with one send
+                if (_connection.HasPendingReplies) await _connection.SendAsync(cancellation);
             }
+            if (_connection.HasPendingReplies) await _connection.SendAsync(cancellation);
         }
         catch (OperationCanceledException) when (cancellation.IsCancellationRequested)
         {
         }
+        catch (System.Net.Sockets.SocketException)
+        {
+            // the peer went away mid-request: nothing to answer
+        }
         finally
         {
             ExitShards();
-            if (_scratch is not null) ArrayPool<byte>.Shared.Return(_scratch);
-            _scratch = null;
             OnClosed();
         }
     }

@@ -1,0 +1,123 @@
+using System.Buffers;
+using System.Net.Sockets;
+
+namespace AkkaCache.Server.Network;
+
+/// <summary>
+/// One client socket with a contiguous receive buffer and a reusable send buffer, Garnet style: requests are parsed
+/// in place (no pipe segments to stitch together) and every reply of a batch goes out in one send.
+/// </summary>
+internal sealed class SocketConnection : IBufferWriter<byte>, IDisposable
+{
+    private const int InitialReceiveSize = 16 * 1024;
+    private const int InitialSendSize = 16 * 1024;
+    // buffers grown for one big request or reply are given back once idle, so 10,000 idle clients stay small
+    private const int RetainedBufferSize = 256 * 1024;
+
+    private readonly Socket _socket;
+    private byte[] _receive = new byte[InitialReceiveSize];
+    private int _start;
+    private int _end;
+    private byte[] _send = new byte[InitialSendSize];
+    private int _sendLength;
+
+    public SocketConnection(Socket socket)
+    {
+        _socket = socket;
+        socket.NoDelay = true;
+    }
+
+    public string RemoteAddress => _socket.RemoteEndPoint?.ToString() ?? "?";
+    public string LocalAddress => _socket.LocalEndPoint?.ToString() ?? "?";
+
+    /// <summary>The received bytes not consumed yet.</summary>
+    public ReadOnlyMemory<byte> Received => _receive.AsMemory(_start, _end - _start);
+
+    /// <summary>Receives more bytes after what is buffered; false when the peer has closed.</summary>
+    public async ValueTask<bool> ReceiveAsync(long limit, CancellationToken cancellation)
+    {
+        if (_end == _receive.Length) MakeRoom(limit);
+        int read = await _socket.ReceiveAsync(_receive.AsMemory(_end), SocketFlags.None, cancellation);
+        if (read == 0) return false;
+        _end += read;
+        return true;
+    }
+
+    public void Consume(int bytes)
+    {
+        _start += bytes;
+        if (_start < _end) return;
+        _start = _end = 0;
+        if (_receive.Length > RetainedBufferSize) _receive = new byte[InitialReceiveSize];
+    }
+
+    /// <summary>Moves the unfinished request to the front, or doubles the buffer when it fills it.</summary>
+    private void MakeRoom(long limit)
+    {
+        int pending = _end - _start;
+        if (_start > 0 && pending < _receive.Length / 2)
+        {
+            Buffer.BlockCopy(_receive, _start, _receive, 0, pending);
+        }
+        else
+        {
+            long size = Math.Min((long)_receive.Length * 2, Math.Max(limit + 1, InitialReceiveSize));
+            if (size <= _receive.Length) size = _receive.Length + InitialReceiveSize; // the caller enforces the limit
+            var grown = new byte[Math.Min(size, Array.MaxLength)];
+            Buffer.BlockCopy(_receive, _start, grown, 0, pending);
+            _receive = grown;
+        }
+        _start = 0;
+        _end = pending;
+    }
+
+    public bool HasPendingReplies => _sendLength > 0;
+
+    /// <summary>Sends the replies written so far.</summary>
+    public async ValueTask SendAsync(CancellationToken cancellation)
+    {
+        int sent = 0;
+        while (sent < _sendLength)
+            sent += await _socket.SendAsync(_send.AsMemory(sent, _sendLength - sent), SocketFlags.None, cancellation);
+        _sendLength = 0;
+        if (_send.Length > RetainedBufferSize) _send = new byte[InitialSendSize];
+    }
+
+    public void Advance(int count) => _sendLength += count;
+
+    public Memory<byte> GetMemory(int sizeHint = 0)
+    {
+        EnsureSendRoom(sizeHint);
+        return _send.AsMemory(_sendLength);
+    }
+
+    public Span<byte> GetSpan(int sizeHint = 0)
+    {
+        EnsureSendRoom(sizeHint);
+        return _send.AsSpan(_sendLength);
+    }
+
+    private void EnsureSendRoom(int sizeHint)
+    {
+        int needed = Math.Max(sizeHint, 1);
+        if (_send.Length - _sendLength >= needed) return;
+        long size = Math.Max((long)_send.Length * 2, (long)_sendLength + needed);
+        Array.Resize(ref _send, (int)Math.Min(size, Array.MaxLength));
+    }
+
+    public void Abort()
+    {
+        try
+        {
+            _socket.Shutdown(SocketShutdown.Both);
+        }
+        catch (SocketException)
+        {
+        }
+        catch (ObjectDisposedException)
+        {
+        }
+    }
+
+    public void Dispose() => _socket.Dispose();
+}
