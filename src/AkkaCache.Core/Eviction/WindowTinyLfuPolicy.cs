@@ -552,11 +552,12 @@ internal sealed class WindowTinyLfuPolicy : EvictionPolicy
         _hitsInSample = 0;
         _missesInSample = 0;
 
-        // Keep going the same way while the hit rate does not drop; turn around when it does.
-        double amount = change >= 0 ? _stepSize : -_stepSize;
+        // Keep going the same way while the hit rate does not drop; turn around when it does. An
+        // identical hit rate (typically 0 during a pure scan, or 1) says nothing: stay, but let the step decay.
+        double amount = change > 0 ? _stepSize : change < 0 ? -_stepSize : 0;
         double nextStep = Math.Abs(change) >= _settings.RestartThreshold
             ? _settings.StepFraction * _capacity * (amount >= 0 ? 1 : -1)
-            : _settings.StepDecay * amount;
+            : _settings.StepDecay * (amount != 0 ? amount : _stepSize);
 
         _previousHitRate = hitRate;
         _adjustment = (long)amount;

@@ -43,16 +43,18 @@ internal sealed class NodeListener : IAsyncDisposable
             {
                 continue; // a client that reset before we accepted it
             }
-            var session = Task.Run(() => RunSessionAsync(client));
+            // ids follow the order clients connected in, as in Redis
+            var connection = new SocketConnection(client);
+            var info = _node.Clients.Add(connection.RemoteAddress, connection.LocalAddress, _node.NowMs, connection.Abort);
+            var session = Task.Run(() => RunSessionAsync(connection, info));
             lock (_sessions) _sessions.Add(session);
             _ = session.ContinueWith(t => { lock (_sessions) _sessions.Remove(t); }, TaskScheduler.Default);
         }
     }
 
-    private async Task RunSessionAsync(Socket socket)
+    private async Task RunSessionAsync(SocketConnection connection, ClientInfo info)
     {
-        using var connection = new SocketConnection(socket);
-        var info = _node.Clients.Add(connection.RemoteAddress, connection.LocalAddress, _node.NowMs, connection.Abort);
+        using var _ = connection;
         var session = new ClientSession(_node, info, connection);
         try
         {

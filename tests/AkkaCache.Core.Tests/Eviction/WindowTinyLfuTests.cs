@@ -17,18 +17,8 @@ public sealed class WindowTinyLfuTests
         const int capacity = 200;
         var policy = Create(unboundedMaximum ? long.MaxValue : capacity);
         var harness = new PolicyHarness(policy, capacity, evictBeforeInsert);
-        for (int round = 0; round < 20; round++)
-        {
-            for (long key = 0; key < 100; key++)
-            {
-                harness.Get(key);
-            }
-        }
-
-        for (long key = 1_000_000; key < 1_020_000; key++)
-        {
-            harness.Get(key); // each seen once
-        }
+        var (hotHits, hotReads) = RunScan(harness);
+        Assert.True(hotHits > 0.9 * hotReads, $"hot keys hit {hotHits} of {hotReads} times during the scan");
 
         int survivors = 0;
         for (long key = 0; key < 100; key++)
@@ -41,9 +31,18 @@ public sealed class WindowTinyLfuTests
     }
 
     [Fact]
-    public void Lru_would_lose_the_hot_set_in_the_same_scan()
+    public void Lru_loses_the_hot_set_in_the_same_scan()
     {
         var harness = new PolicyHarness(EvictionPolicy.Create(EvictionPolicyKind.AllKeysLru, 200), 200);
+        var (hotHits, hotReads) = RunScan(harness);
+        Assert.True(hotHits < 0.1 * hotReads, $"LRU hit {hotHits} of {hotReads}");
+    }
+
+    [Fact]
+    public void A_pure_scan_does_not_flush_the_protected_segment()
+    {
+        var policy = Create(200);
+        var harness = new PolicyHarness(policy, 200);
         for (int round = 0; round < 20; round++)
         {
             for (long key = 0; key < 100; key++)
@@ -52,12 +51,47 @@ public sealed class WindowTinyLfuTests
             }
         }
 
-        for (long key = 1_000_000; key < 1_020_000; key++)
+        for (long key = 1_000_000; key < 1_050_000; key++)
         {
             harness.Get(key);
         }
 
-        Assert.DoesNotContain(Enumerable.Range(0, 100), k => harness.Contains(k));
+        // The climber sees the hit rate collapse when the scan starts and makes one step (6.25% of the
+        // cache) towards a larger window, which the scan then flushes; after that a flat 0% hit rate
+        // moves nothing, so the rest of the hot set stays.
+        int survivors = 0;
+        for (long key = 0; key < 100; key++)
+        {
+            survivors += harness.Contains(key) ? 1 : 0;
+        }
+
+        Assert.True(survivors >= 85, $"only {survivors} of 100 hot keys survived");
+    }
+
+    /// <summary>100 hot keys used 20 times, then 20 000 one-time keys with a hot key read every 10th request.</summary>
+    private static (int Hits, int Reads) RunScan(PolicyHarness harness)
+    {
+        for (int round = 0; round < 20; round++)
+        {
+            for (long key = 0; key < 100; key++)
+            {
+                harness.Get(key);
+            }
+        }
+
+        int hits = 0;
+        int reads = 0;
+        for (long key = 1_000_000; key < 1_020_000; key++)
+        {
+            harness.Get(key); // each seen once
+            if (key % 10 == 0)
+            {
+                reads++;
+                hits += harness.Get(key / 10 % 100) ? 1 : 0;
+            }
+        }
+
+        return (hits, reads);
     }
 
     [Fact]
@@ -250,7 +284,7 @@ public sealed class WindowTinyLfuTests
             hits += harness.Get(t % 520) ? 1 : 0;
         }
 
-        Assert.True(hits > 0.85 * 200_000, $"hit rate {hits / 2_000.0:F1}%");
+        Assert.True(hits > 0.8 * 200_000, $"hit rate {hits / 2_000.0:F1}%, window {policy.WindowMaximum}");
         Assert.True(policy.WindowMaximum <= capacity / 10, $"window {policy.WindowMaximum}");
     }
 
