@@ -21,8 +21,6 @@ internal sealed class RandomPolicy : EvictionPolicy
 
     public override EvictionPolicyKind Kind => _volatileOnly ? EvictionPolicyKind.VolatileRandom : EvictionPolicyKind.AllKeysRandom;
 
-    internal int CandidateCount => _set.Count;
-
     public override void EnsureCapacity(int idCapacity)
     {
         if (idCapacity > _set.Capacity)
@@ -92,8 +90,6 @@ internal struct DenseIdSet
         Array.Resize(ref _dense, capacity);
         _position.AsSpan(old).Fill(-1);
     }
-
-    public readonly bool Contains(int id) => _position[id] >= 0;
 
     public readonly int At(int index) => _dense[index];
 

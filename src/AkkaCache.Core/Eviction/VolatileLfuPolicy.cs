@@ -31,8 +31,6 @@ internal sealed class VolatileLfuPolicy : EvictionPolicy
 
     public override EvictionPolicyKind Kind => EvictionPolicyKind.VolatileLfu;
 
-    internal int CandidateCount => _volatile.Count;
-
     public override void EnsureCapacity(int idCapacity)
     {
         if (idCapacity <= _hash.Length)

@@ -20,8 +20,6 @@ internal sealed class VolatileTtlPolicy : EvictionPolicy
 
     public override EvictionPolicyKind Kind => EvictionPolicyKind.VolatileTtl;
 
-    internal int CandidateCount => _count;
-
     public override void EnsureCapacity(int idCapacity)
     {
         if (idCapacity <= _position.Length)

@@ -18,9 +18,12 @@ namespace AkkaCache.Core.Expiry;
 /// ever expired before its deadline (the sink's <see cref="IExpirySink.GetExpireAt"/> is checked right
 /// before <see cref="IExpirySink.OnExpired"/>), and nothing is expired later than the first
 /// <see cref="Advance"/> at or after the deadline that still has budget left.</para>
-/// <para>Per id: 8 bytes (int prev + int next). Buckets are circular lists whose sentinels are encoded
-/// as negative link values, so there are no per-entry or per-bucket objects. Time must not go backwards:
-/// an <see cref="Advance"/> to an earlier time than the wheel's processes only the due list.</para>
+/// <para>Per id: 8 bytes (int prev + int next); the deadline itself is not stored, the sink has it.
+/// Buckets are doubly-linked lists of ids whose ends link to the bucket (a negative value), so there are
+/// no per-entry or per-bucket objects. Cascading is not limited by <c>maxExpirations</c>: entering a
+/// bucket moves all its ids one level down (each id moves at most once per level, 6 times in all).
+/// Time must not go backwards: an <see cref="Advance"/> to an earlier time than the wheel's processes
+/// only the due list.</para>
 /// </remarks>
 public sealed class TimerWheel
 {
@@ -55,12 +58,6 @@ public sealed class TimerWheel
 
     /// <summary>Number of scheduled ids (including those due and not yet expired).</summary>
     public int Count { get; private set; }
-
-    /// <summary>The wheel's time: every deadline up to it has been moved to the due list.</summary>
-    internal long Now => _now;
-
-    /// <summary>Scheduled ids already due but not yet expired (budget backlog).</summary>
-    internal bool HasDue => _head[DueBucket] >= 0;
 
     /// <summary>Makes room for ids in [0, idCapacity). Grows geometrically; never shrinks.</summary>
     public void EnsureCapacity(int idCapacity)

@@ -463,52 +463,42 @@ public sealed class EntryTable
     }
 
     /// <summary>Slides live records down over the garbage, in place.</summary>
-    private void Compact()
-    {
-        var arena = _arena;
-        int read = 0, write = 0, end = _arenaUsed;
-        while (read < end)
-        {
-            int id = BinaryPrimitives.ReadInt32LittleEndian(arena.AsSpan(read));
-            int recordLength = BinaryPrimitives.ReadInt32LittleEndian(arena.AsSpan(read + 4));
-            if (id >= 0)
-            {
-                ref Entry e = ref _entries[id];
-                int exactLength = RecordHeaderSize + e.KeyLength + e.ValueLength;
-                if (write != read)
-                    Buffer.BlockCopy(arena, read, arena, write, exactLength);
-                BinaryPrimitives.WriteInt32LittleEndian(arena.AsSpan(write + 4), exactLength);
-                e.Offset = write;
-                write += exactLength;
-            }
-            read += recordLength;
-        }
-        _arenaUsed = write;
-    }
+    private void Compact() => _arenaUsed = CopyLiveRecords(_arena, _arena);
 
     private void Reallocate(int newLength)
     {
         var old = _arena;
         var arena = GC.AllocateUninitializedArray<byte>(newLength);
+        _arenaUsed = CopyLiveRecords(old, arena);
+        _arena = arena;
+        Account((long)newLength - old.Length);
+    }
+
+    /// <summary>
+    /// Copies the live records of <paramref name="source"/> to the start of <paramref name="target"/> in arena order,
+    /// trimming slack, and points the entries at their new offsets. Works in place (target == source): records only
+    /// move down and BlockCopy handles the overlap. Returns the bytes used.
+    /// </summary>
+    private int CopyLiveRecords(byte[] source, byte[] target)
+    {
         int read = 0, write = 0, end = _arenaUsed;
         while (read < end)
         {
-            int id = BinaryPrimitives.ReadInt32LittleEndian(old.AsSpan(read));
-            int recordLength = BinaryPrimitives.ReadInt32LittleEndian(old.AsSpan(read + 4));
+            int id = BinaryPrimitives.ReadInt32LittleEndian(source.AsSpan(read));
+            int recordLength = BinaryPrimitives.ReadInt32LittleEndian(source.AsSpan(read + 4));
             if (id >= 0)
             {
                 ref Entry e = ref _entries[id];
                 int exactLength = RecordHeaderSize + e.KeyLength + e.ValueLength;
-                Buffer.BlockCopy(old, read, arena, write, exactLength);
-                BinaryPrimitives.WriteInt32LittleEndian(arena.AsSpan(write + 4), exactLength);
+                if (write != read || !ReferenceEquals(source, target))
+                    Buffer.BlockCopy(source, read, target, write, exactLength);
+                BinaryPrimitives.WriteInt32LittleEndian(target.AsSpan(write + 4), exactLength);
                 e.Offset = write;
                 write += exactLength;
             }
             read += recordLength;
         }
-        _arena = arena;
-        _arenaUsed = write;
-        Account((long)newLength - old.Length);
+        return write;
     }
 
     private void ShrinkArena()

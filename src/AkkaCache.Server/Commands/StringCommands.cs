@@ -221,52 +221,46 @@ internal static class StringCommands
 
     private static void MSet(ClientSession session, in Request request)
     {
-        if (request.Count % 2 == 0)
-        {
-            session.Writer.WriteError("ERR wrong number of arguments for 'mset' command");
-            return;
-        }
-        long now = session.NowMs;
-        for (int i = 1; i < request.Count; i += 2)
-        {
-            var key = request[i];
-            if (session.Table(key).Set(key, EntryTable.Hash(key), request[i + 1], 0, now, out _) != WriteStatus.Ok)
-            {
-                session.Writer.WriteError(OutOfMemory);
-                return;
-            }
-        }
-        session.Writer.WriteOk();
+        if (!HasPairs(session, request, "mset")) return;
+        if (StorePairs(session, request)) session.Writer.WriteOk();
     }
 
     private static void MSetNx(ClientSession session, in Request request)
     {
-        if (request.Count % 2 == 0)
-        {
-            session.Writer.WriteError("ERR wrong number of arguments for 'msetnx' command");
-            return;
-        }
-        long now = session.NowMs;
+        if (!HasPairs(session, request, "msetnx")) return;
         for (int i = 1; i < request.Count; i += 2)
         {
             var key = request[i];
-            if (session.Table(key).Find(key, EntryTable.Hash(key), now) >= 0)
+            if (session.Table(key).Find(key, EntryTable.Hash(key), session.NowMs) >= 0)
             {
                 session.Writer.WriteInteger(0);
                 return;
             }
         }
+        if (StorePairs(session, request)) session.Writer.WriteInteger(1);
+    }
+
+    private static bool HasPairs(ClientSession session, in Request request, string command)
+    {
+        if (request.Count % 2 == 1) return true;
+        session.Writer.WriteError($"ERR wrong number of arguments for '{command}' command");
+        return false;
+    }
+
+    /// <summary>Writes every key/value pair (all their shards are entered, so together they are atomic); false after replying -OOM.</summary>
+    private static bool StorePairs(ClientSession session, in Request request)
+    {
         for (int i = 1; i < request.Count; i += 2)
         {
             var key = request[i];
-            // Set, not Insert: the same key may appear twice in one MSETNX
-            if (session.Table(key).Set(key, EntryTable.Hash(key), request[i + 1], 0, now, out _) != WriteStatus.Ok)
+            // Set, not Insert: the same key may appear twice
+            if (session.Table(key).Set(key, EntryTable.Hash(key), request[i + 1], 0, session.NowMs, out _) != WriteStatus.Ok)
             {
                 session.Writer.WriteError(OutOfMemory);
-                return;
+                return false;
             }
         }
-        session.Writer.WriteInteger(1);
+        return true;
     }
 
     private static void Incr(ClientSession session, in Request request) => IncrementBy(session, request[1], 1);
