@@ -9,16 +9,21 @@ namespace AkkaCache.Benchmarks.HitRate;
 /// capacity) and prints CSV <c>trace,policy,capacity,hit_rate</c> (percent, two decimals).
 /// </summary>
 /// <remarks>
-/// Policies: <c>lru</c>, <c>w-tinylfu</c> (allkeys-lfu, adaptive), <c>w-tinylfu-fixed</c> (1% window,
-/// no climber), <c>random</c>, <c>optimal</c> (Belady, offline), <c>arc</c> (reference implementation in
-/// the harness). Tuning experiments (not defaults): <c>--window F</c>, <c>--sample-per-entry F</c>,
-/// <c>--step F</c>, <c>--decay F</c>, <c>--restart F</c>.
+/// Policies: <c>lru</c> (allkeys-lru), <c>w-tinylfu</c> (allkeys-lfu, adaptive), <c>w-tinylfu-fixed</c>
+/// (1% window, no climber), <c>w-tinylfu-10x</c> (climber with Caffeine's fixed sample period of 10 requests
+/// per entry instead of the growing one), <c>random</c> (allkeys-random), <c>optimal</c> (Belady, offline),
+/// <c>arc</c> (reference implementation in the harness).
+/// Engine-like replays: <c>--evict-first</c> makes room before inserting (the engine's order) and
+/// <c>--unbounded</c> leaves the policy's maximum at long.MaxValue (the engine's setting: the policy then
+/// learns the capacity from the owner's evictions).
+/// Tuning experiments, not defaults: <c>--window F</c>, <c>--sample-per-entry F</c>, <c>--step F</c>,
+/// <c>--decay F</c>, <c>--restart F</c>, <c>--protected F</c>.
 /// </remarks>
 public static class HitRateCommand
 {
     private const string Usage =
         "usage: hitrate --trace FILE[,FILE...] --format lirs|int64 --capacity N[,N...] " +
-        "[--policy lru,w-tinylfu,w-tinylfu-fixed,random,optimal,arc] [--no-header]";
+        "[--policy lru,w-tinylfu,w-tinylfu-fixed,w-tinylfu-10x,random,optimal,arc] [--no-header] [--evict-first] [--unbounded]";
 
     public static int Run(string[] args)
     {
@@ -29,6 +34,7 @@ public static class HitRateCommand
         var policies = new List<string> { "lru", "w-tinylfu" };
         bool header = true;
         WindowTinyLfuSettings settings = WindowTinyLfuSettings.Default;
+        ReplayMode mode = default;
         try
         {
             for (int i = 0; i < args.Length; i++)
@@ -62,6 +68,12 @@ public static class HitRateCommand
                         break;
                     case "--no-header":
                         header = false;
+                        break;
+                    case "--evict-first":
+                        mode = mode with { EvictBeforeInsert = true };
+                        break;
+                    case "--unbounded":
+                        mode = mode with { UnboundedMaximum = true };
                         break;
                     case "--window":
                         settings = settings with { InitialWindowFraction = Double(Value(args, ref i)) };
@@ -130,7 +142,7 @@ public static class HitRateCommand
             {
                 foreach (string policy in policies)
                 {
-                    long hits = Simulate(trace, policy, capacity, settings);
+                    long hits = Simulate(trace, policy, capacity, settings, mode);
                     double rate = trace.Length == 0 ? 0 : 100.0 * hits / trace.Length;
                     Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{name},{policy},{capacity},{rate:F2}"));
                 }
@@ -141,7 +153,7 @@ public static class HitRateCommand
     }
 
     /// <summary>Hits of one policy on one trace at one capacity.</summary>
-    internal static long Simulate(long[] trace, string policy, int capacity, WindowTinyLfuSettings settings)
+    internal static long Simulate(long[] trace, string policy, int capacity, WindowTinyLfuSettings settings, ReplayMode mode = default)
     {
         switch (policy)
         {
@@ -151,19 +163,26 @@ public static class HitRateCommand
                 return ReferencePolicies.ArcHits(trace, capacity);
         }
 
+        // The engine leaves the maximum unbounded and evicts by its own memory budget: the policy must cope.
+        long maximum = mode.UnboundedMaximum ? long.MaxValue : capacity;
         EvictionPolicy evictionPolicy = policy switch
         {
-            "lru" => EvictionPolicy.Create(EvictionPolicyKind.AllKeysLru, capacity),
-            "random" => EvictionPolicy.Create(EvictionPolicyKind.AllKeysRandom, capacity, randomSeed: 1),
-            "w-tinylfu" => new WindowTinyLfuPolicy(capacity, randomSeed: 1, settings),
-            "w-tinylfu-fixed" => new WindowTinyLfuPolicy(capacity, randomSeed: 1, settings with { Adaptive = false }),
+            "lru" => EvictionPolicy.Create(EvictionPolicyKind.AllKeysLru, maximum),
+            "random" => EvictionPolicy.Create(EvictionPolicyKind.AllKeysRandom, maximum, randomSeed: 1),
+            "w-tinylfu" => new WindowTinyLfuPolicy(maximum, randomSeed: 1, settings),
+            "w-tinylfu-fixed" => new WindowTinyLfuPolicy(maximum, randomSeed: 1, settings with { Adaptive = false }),
+            "w-tinylfu-10x" => new WindowTinyLfuPolicy(maximum, randomSeed: 1, settings with { InitialSamplePerEntry = 10, SampleGrowth = 1 }),
             _ => throw new ArgumentException($"unknown policy '{policy}'", nameof(policy)),
         };
-        return Replay(trace, evictionPolicy, capacity);
+        return Replay(trace, evictionPolicy, capacity, mode.EvictBeforeInsert);
     }
 
-    /// <summary>Replays a trace as a read-through cache: hit = OnAccess; miss = OnMiss, OnInsert, evict while over capacity.</summary>
-    internal static long Replay(long[] trace, EvictionPolicy policy, int capacity)
+    /// <summary>
+    /// Replays a trace as a read-through cache: a hit is <c>OnAccess</c>; a miss is <c>OnMiss</c>, then
+    /// <c>OnInsert</c> and evictions while over capacity (or, with <paramref name="evictBeforeInsert"/>,
+    /// evictions to make room first, as the engine does).
+    /// </summary>
+    internal static long Replay(long[] trace, EvictionPolicy policy, int capacity, bool evictBeforeInsert = false)
     {
         policy.EnsureCapacity(capacity + 1);
         var index = new Dictionary<long, int>(capacity + 1);
@@ -172,6 +191,7 @@ public static class HitRateCommand
         int freeCount = 0;
         int nextId = 0;
         long hits = 0;
+        int limit = evictBeforeInsert ? capacity - 1 : capacity;
         foreach (long key in trace)
         {
             if (index.TryGetValue(key, out int id))
@@ -183,25 +203,38 @@ public static class HitRateCommand
 
             uint hash = Hash(key);
             policy.OnMiss(hash);
+            if (evictBeforeInsert)
+            {
+                EvictWhileOver(policy, index, keyOf, freeIds, ref freeCount, limit);
+            }
+
             id = freeCount > 0 ? freeIds[--freeCount] : nextId++;
             keyOf[id] = key;
             index.Add(key, id);
             policy.OnInsert(id, hash, 1, 0);
-            while (index.Count > capacity)
+            if (!evictBeforeInsert)
             {
-                int victim = policy.SelectVictim();
-                if (victim < 0)
-                {
-                    throw new InvalidOperationException($"{policy.Kind} selected no victim with {index.Count} entries");
-                }
-
-                index.Remove(keyOf[victim]);
-                policy.OnRemove(victim);
-                freeIds[freeCount++] = victim;
+                EvictWhileOver(policy, index, keyOf, freeIds, ref freeCount, limit);
             }
         }
 
         return hits;
+    }
+
+    private static void EvictWhileOver(EvictionPolicy policy, Dictionary<long, int> index, long[] keyOf, int[] freeIds, ref int freeCount, int limit)
+    {
+        while (index.Count > limit)
+        {
+            int victim = policy.SelectVictim();
+            if (victim < 0)
+            {
+                throw new InvalidOperationException($"{policy.Kind} selected no victim with {index.Count} entries");
+            }
+
+            index.Remove(keyOf[victim]);
+            policy.OnRemove(victim);
+            freeIds[freeCount++] = victim;
+        }
     }
 
     /// <summary>Key hash as the engine would give it: 32 well-mixed bits.</summary>
@@ -214,7 +247,7 @@ public static class HitRateCommand
     }
 
     private static bool IsKnownPolicy(string policy) =>
-        policy is "lru" or "random" or "w-tinylfu" or "w-tinylfu-fixed" or "optimal" or "arc";
+        policy is "lru" or "random" or "w-tinylfu" or "w-tinylfu-fixed" or "w-tinylfu-10x" or "optimal" or "arc";
 
     private static string TraceName(string path)
     {
@@ -244,3 +277,8 @@ public static class HitRateCommand
 
     private static double Double(string value) => double.Parse(value, NumberStyles.Float, CultureInfo.InvariantCulture);
 }
+
+/// <summary>How the harness drives the policy.</summary>
+/// <param name="EvictBeforeInsert">Make room before inserting (the engine's order) instead of after.</param>
+/// <param name="UnboundedMaximum">Create the policy with an unbounded maximum (the engine's setting).</param>
+internal readonly record struct ReplayMode(bool EvictBeforeInsert, bool UnboundedMaximum);

@@ -42,9 +42,9 @@ internal sealed record WindowTinyLfuSettings
 /// <item>New entries enter an LRU admission window (1% of the maximum at first).</item>
 /// <item>The main space is a segmented LRU: probation (20%) and protected (80%); a hit in probation
 /// promotes to protected, protected overflow is demoted to probation's most recent end.</item>
-/// <item>While the cache has room, window overflow moves to probation. When the cache must evict and
-/// the window is over its share, the window's least recent entry (the candidate) competes with
-/// probation's least recent entry (the victim) by their estimate in a 4-bit count-min sketch
+/// <item>While the main space is below its share, window overflow moves to probation. When the cache
+/// must evict and the window is full or over its share, the window's least recent entry (the candidate)
+/// competes with probation's least recent entry (the victim) by their estimate in a 4-bit count-min sketch
 /// (<see cref="FrequencySketch"/>, aged every 5 increments per entry); the loser is evicted, so a
 /// cold newcomer can be refused. The candidate wins only with a strictly higher estimate, except that
 /// a hot victim (estimate &gt;= 12) loses to any seen candidate 1 time in 128: hash collisions or a
@@ -56,6 +56,9 @@ internal sealed record WindowTinyLfuSettings
 /// starts short (0.5 requests per sketch entry) and grows by 1.25x per sample up to 10 requests per
 /// entry (Caffeine uses a fixed 10), so the climber adapts quickly at first and then settles.
 /// Entries change region in bounded batches (at most 1000 moves per operation).</item>
+/// <item>Regions are sized for a capacity that is <see cref="EvictionPolicy.MaximumWeight"/>, or less when
+/// the owner's eviction loops show that it evicts earlier (the engine leaves MaximumWeight unbounded and
+/// evicts by its memory budget, before inserting): see <see cref="LearnCapacity"/>.</item>
 /// </list>
 /// Everything is weighted: regions are sized by the sum of their entries' weights.
 /// Memory: 17 bytes per id (int prev + int next + int weight + int key hash + byte region) plus the

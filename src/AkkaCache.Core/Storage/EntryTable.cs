@@ -38,12 +38,11 @@ public sealed class EntryTable
     }
 
     private const int RecordHeaderSize = 8;
-    private const int InitialIdCapacity = 8;
+    private const int InitialIdCapacity = 16; // the policy and timer arrays start at 16 too
     private const int InitialArenaSize = 1024;
     private const int MaxArenaSize = 0x7FFFFFC7; // Array.MaxLength
 
-    /// <summary>Bytes per id outside the entry struct and bucket: the eviction policy's and the timer wheel's parallel arrays.</summary>
-    internal const int PolicyAndTimerBytesPerId = 24;
+    private const int TimerBytesPerId = 8;
 
     private static readonly int EntrySize = Unsafe.SizeOf<Entry>();
 
@@ -64,12 +63,14 @@ public sealed class EntryTable
 
     private long _versionCounter;
     private long _allocated;
+    private int _bytesPerId; // entry struct, bucket, eviction-policy and timer-wheel arrays
 
     public EntryTable(MemoryBudget budget, EvictionPolicyKind policy, long nowMs)
     {
         _budget = budget;
         _wheel = new TimerWheel(nowMs);
         _policy = EvictionPolicy.Create(policy, long.MaxValue);
+        _bytesPerId = BytesPerId(policy);
         AllocateInitial();
     }
 
@@ -84,7 +85,7 @@ public sealed class EntryTable
     public long AllocatedBytes => _allocated;
 
     /// <summary>Bytes of live keys, values and their fixed per-key overhead; the arena slack and garbage are the difference to <see cref="AllocatedBytes"/>.</summary>
-    public long LiveBytes => _liveRecordBytes + (long)_count * (EntrySize + sizeof(int) + PolicyAndTimerBytesPerId);
+    public long LiveBytes => _liveRecordBytes + (long)_count * _bytesPerId;
 
     public EvictionPolicyKind PolicyKind => _policy.Kind;
 
@@ -290,7 +291,20 @@ public sealed class EntryTable
             policy.OnInsert(id, Hash(Key(id)), Weight(id), _entries[id].ExpireAtMs);
         }
         _policy = policy;
+        int bytesPerId = BytesPerId(kind);
+        Account((long)(bytesPerId - _bytesPerId) * _entries.Length);
+        _bytesPerId = bytesPerId;
     }
+
+    /// <summary>Real bytes each id slot costs under a policy (the policies document their per-id arrays; the LFU sketch is about 8 more).</summary>
+    private static int BytesPerId(EvictionPolicyKind kind) => EntrySize + sizeof(int) + TimerBytesPerId + kind switch
+    {
+        EvictionPolicyKind.NoEviction => 0,
+        EvictionPolicyKind.AllKeysLru or EvictionPolicyKind.VolatileLru or EvictionPolicyKind.AllKeysRandom or EvictionPolicyKind.VolatileRandom => 8,
+        EvictionPolicyKind.VolatileTtl => 16,
+        EvictionPolicyKind.VolatileLfu => 24,
+        _ => 28, // allkeys-lfu: 17 in its arrays, rounded to what the sketch adds
+    };
 
     /// <summary>Evicts until this table holds no more than <paramref name="targetAllocatedBytes"/> of live data, then gives unused arena back.</summary>
     public int EvictDownTo(long targetLiveBytes)
@@ -312,7 +326,7 @@ public sealed class EntryTable
     private long Weight(int id)
     {
         ref Entry e = ref _entries[id];
-        return RecordHeaderSize + e.KeyLength + e.ValueLength + EntrySize + sizeof(int) + PolicyAndTimerBytesPerId;
+        return RecordHeaderSize + e.KeyLength + e.ValueLength + _bytesPerId;
     }
 
     private int Lookup(ReadOnlySpan<byte> key, uint hash)
@@ -423,7 +437,8 @@ public sealed class EntryTable
         }
 
         long live = _liveRecordBytes;
-        long wanted = Math.Max(live + recordLength + (live >> 1), Math.Min((long)_arena.Length * 2, live * 2 + recordLength));
+        // grow by a quarter: the free tail is memory a key does not use, so it is kept small (bytes per key are measured)
+        long wanted = Math.Max(live + recordLength + (live >> 3), (long)_arena.Length + (_arena.Length >> 2));
         wanted = Math.Clamp(wanted, InitialArenaSize, MaxArenaSize);
         if (wanted < live + recordLength) return false; // beyond what one array can hold
 
@@ -517,7 +532,7 @@ public sealed class EntryTable
         }
         if (_highWater == _entries.Length)
         {
-            long growth = (long)_entries.Length * (EntrySize + PolicyAndTimerBytesPerId + sizeof(int));
+            long growth = (long)_entries.Length * _bytesPerId;
             if (!_budget.CanGrow(growth) && _count > 0)
             {
                 int victim = _policy.SelectVictim();
@@ -544,7 +559,7 @@ public sealed class EntryTable
         _arena = GC.AllocateUninitializedArray<byte>(InitialArenaSize);
         _policy.EnsureCapacity(InitialIdCapacity);
         _wheel.EnsureCapacity(InitialIdCapacity);
-        Account((long)InitialIdCapacity * (EntrySize + sizeof(int) + PolicyAndTimerBytesPerId) + InitialArenaSize);
+        Account((long)InitialIdCapacity * _bytesPerId + InitialArenaSize);
     }
 
     private void GrowIds(int capacity)
@@ -563,7 +578,7 @@ public sealed class EntryTable
             if (_entries[id].Offset < 0) continue;
             LinkBucket(id, Hash(Key(id)));
         }
-        Account((long)(capacity - old) * (EntrySize + sizeof(int) + PolicyAndTimerBytesPerId));
+        Account((long)(capacity - old) * _bytesPerId);
     }
 
     private void LinkBucket(int id, uint hash)

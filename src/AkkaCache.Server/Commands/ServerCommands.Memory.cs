@@ -77,6 +77,10 @@ internal static partial class ServerCommands
                 writer.WriteVerbatimString("txt", "Stats not supported for the current allocator");
                 break;
             case "PURGE":
+                // the arrays shards outgrew sit in the large object heap until a full GC: collect and compact them
+                // now and give the pages back, as jemalloc's purge does for Redis
+                System.Runtime.GCSettings.LargeObjectHeapCompactionMode = System.Runtime.GCLargeObjectHeapCompactionMode.CompactOnce;
+                GC.Collect(2, GCCollectionMode.Aggressive, blocking: true, compacting: true);
                 writer.WriteOk();
                 break;
             default:
