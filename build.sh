@@ -38,7 +38,17 @@ case "${1:-build}" in
   test)
     install_deps
     dotnet build AkkaCache.sln -c Release
-    dotnet test AkkaCache.sln -c Release --no-build --blame-hang-timeout 10m --logger "console;verbosity=normal"
+    log=$(mktemp)
+    set +e
+    dotnet test AkkaCache.sln -c Release --no-build --blame-hang-timeout 10m 2>&1 | tee "$log"
+    status=${PIPESTATUS[0]}
+    set -e
+    # one closing line over all test projects
+    passed=$(grep -oE 'Passed: +[0-9]+' "$log" | awk '{s += $2} END {print s + 0}')
+    failed=$(grep -oE 'Failed: +[0-9]+' "$log" | awk '{s += $2} END {print s + 0}')
+    rm -f "$log"
+    echo "tests: $passed passed, $failed failed"
+    exit "$status"
     ;;
   *)
     echo "usage: ./build.sh [build|test|deps]" >&2
