@@ -65,7 +65,9 @@ internal sealed partial class ClientSession
             while (!CloseRequested)
             {
                 long queryBufferLimit = _node.Options.ClientQueryBufferLimitBytes;
-                if (!await _connection.ReceiveAsync(queryBufferLimit, cancellation)) break;
+                int received = await _connection.ReceiveAsync(queryBufferLimit, cancellation);
+                if (received == 0) break;
+                _connection.OnReceived(received);
                 _buffer = _connection.Received;
                 // a big request arriving in pieces: parse again only once enough of it is here
                 if (_buffer.Length < waitFor) continue;

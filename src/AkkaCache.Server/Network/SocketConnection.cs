@@ -33,15 +33,18 @@ internal sealed class SocketConnection : IBufferWriter<byte>, IDisposable
     /// <summary>The received bytes not consumed yet.</summary>
     public ReadOnlyMemory<byte> Received => _receive.AsMemory(_start, _end - _start);
 
-    /// <summary>Receives more bytes after what is buffered; false when the peer has closed.</summary>
-    public async ValueTask<bool> ReceiveAsync(long limit, CancellationToken cancellation)
+    /// <summary>
+    /// Receives more bytes after what is buffered; the count (0 when the peer has closed) goes to <see cref="OnReceived"/>.
+    /// Not an async method: the socket's own ValueTask is pooled, while a suspended async method would box its state
+    /// machine on every request.
+    /// </summary>
+    public ValueTask<int> ReceiveAsync(long limit, CancellationToken cancellation)
     {
         if (_end == _receive.Length) MakeRoom(limit);
-        int read = await _socket.ReceiveAsync(_receive.AsMemory(_end), SocketFlags.None, cancellation);
-        if (read == 0) return false;
-        _end += read;
-        return true;
+        return _socket.ReceiveAsync(_receive.AsMemory(_end), SocketFlags.None, cancellation);
     }
+
+    public void OnReceived(int count) => _end += count;
 
     public void Consume(int bytes)
     {
@@ -73,12 +76,28 @@ internal sealed class SocketConnection : IBufferWriter<byte>, IDisposable
 
     public bool HasPendingReplies => _sendLength > 0;
 
-    /// <summary>Sends the replies written so far.</summary>
-    public async ValueTask SendAsync(CancellationToken cancellation)
+    /// <summary>Sends the replies written so far. Usually the socket takes them at once and nothing is awaited.</summary>
+    public ValueTask SendAsync(CancellationToken cancellation)
     {
-        int sent = 0;
+        var send = _socket.SendAsync(_send.AsMemory(0, _sendLength), SocketFlags.None, cancellation);
+        if (send.IsCompletedSuccessfully && send.Result == _sendLength)
+        {
+            SendCompleted();
+            return ValueTask.CompletedTask;
+        }
+        return SendRestAsync(send, cancellation);
+    }
+
+    private async ValueTask SendRestAsync(ValueTask<int> pending, CancellationToken cancellation)
+    {
+        int sent = await pending;
         while (sent < _sendLength)
             sent += await _socket.SendAsync(_send.AsMemory(sent, _sendLength - sent), SocketFlags.None, cancellation);
+        SendCompleted();
+    }
+
+    private void SendCompleted()
+    {
         _sendLength = 0;
         if (_send.Length > RetainedBufferSize) _send = new byte[InitialSendSize];
     }
