@@ -21,6 +21,7 @@ public static class CommandLineOptions
         ["shards"] = nameof(NodeOptions.Shards),
         ["databases"] = nameof(NodeOptions.Databases),
         ["inline-when-idle"] = nameof(NodeOptions.InlineWhenIdle),
+        ["inline-socket-completions"] = nameof(NodeOptions.InlineSocketCompletions),
     };
 
     public sealed record Parsed(Dictionary<string, string?> Settings, string? ConfigFile);

@@ -52,6 +52,12 @@ public sealed class NodeOptions
     /// <summary>Run a command on the caller's thread when its shard is idle (false: always through the shard's mailbox).</summary>
     public bool InlineWhenIdle { get; set; } = true;
 
+    /// <summary>
+    /// Run a socket's completions (parse, execute, reply) on the socket engine's own thread instead of handing them
+    /// to the thread pool. Takes effect for the executable only: it must be set before the first socket is used.
+    /// </summary>
+    public bool InlineSocketCompletions { get; set; } = true;
+
     public long MaxMemoryBytes => MemorySize.Parse(MaxMemory, nameof(MaxMemory));
     public long ProtoMaxBulkLenBytes => MemorySize.Parse(ProtoMaxBulkLen, nameof(ProtoMaxBulkLen));
     public long ClientQueryBufferLimitBytes { get; private set; } = 1L << 30;
