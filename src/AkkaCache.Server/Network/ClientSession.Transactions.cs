@@ -34,9 +34,9 @@ internal sealed partial class ClientSession
         ClearWatches();
     }
 
-    private void Enqueue(CommandDefinition command, in Request request)
+    /// <summary>Keeps a copy of the request's bytes: the receive buffer is reused before EXEC.</summary>
+    private void Enqueue()
     {
-        _ = command;
         _queued.Add(_buffer.Span.Slice(_requestStart, _requestLength).ToArray());
         Info.TransactionLength = _queued.Count;
         Writer.WriteSimpleString("QUEUED");

@@ -151,7 +151,7 @@ internal sealed partial class ClientSession
         }
         if (InTransaction && (command.Flags & CommandFlags.NotQueued) == 0)
         {
-            Enqueue(command, request);
+            Enqueue();
             return false;
         }
         return Run(command, request);

@@ -54,7 +54,6 @@ internal sealed class NodeListener : IAsyncDisposable
 
     private async Task RunSessionAsync(SocketConnection connection, ClientInfo info)
     {
-        using var _ = connection;
         var session = new ClientSession(_node, info, connection);
         try
         {
@@ -64,6 +63,10 @@ internal sealed class NodeListener : IAsyncDisposable
         {
             // a bug in one session must cost that client its connection, never the node
             Console.Error.WriteLine($"akkacache: connection {info.Address} closed after an internal error: {e}");
+        }
+        finally
+        {
+            connection.Dispose();
         }
     }
 
