@@ -178,16 +178,18 @@ public sealed class EntryTable
     public WriteStatus Set(ReadOnlySpan<byte> key, uint hash, ReadOnlySpan<byte> value, long expireAtMs, long nowMs, out int id)
     {
         id = Find(key, hash, nowMs);
-        if (id >= 0)
-        {
-            var status = ReplaceValue(id, value.Length, preserve: 0, out var target);
-            if (status != WriteStatus.Ok) return status;
-            value.CopyTo(target);
-            SetExpireAtCore(id, expireAtMs);
-            _policy.OnUpdate(id, Weight(id), expireAtMs);
-            return WriteStatus.Ok;
-        }
-        return Insert(key, hash, value, expireAtMs, out id);
+        return id >= 0 ? Replace(id, value, expireAtMs) : Insert(key, hash, value, expireAtMs, out id);
+    }
+
+    /// <summary>Replaces the value and expiry of a live entry the caller has already found.</summary>
+    public WriteStatus Replace(int id, ReadOnlySpan<byte> value, long expireAtMs)
+    {
+        var status = ReplaceValue(id, value.Length, preserve: 0, out var target);
+        if (status != WriteStatus.Ok) return status;
+        value.CopyTo(target);
+        SetExpireAtCore(id, expireAtMs);
+        _policy.OnUpdate(id, Weight(id), expireAtMs);
+        return WriteStatus.Ok;
     }
 
     /// <summary>Creates an entry for a key known to be absent.</summary>

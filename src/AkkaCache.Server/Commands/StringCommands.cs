@@ -133,7 +133,8 @@ internal static class StringCommands
             if (existingId >= 0) table.Remove(existingId, RemovalCause.Deleted);
             return WriteStatus.Ok;
         }
-        return table.Set(key, hash, value, expireAt, now, out _);
+        // the caller has looked the key up already: no second lookup
+        return existingId >= 0 ? table.Replace(existingId, value, expireAt) : table.Insert(key, hash, value, expireAt, out _);
     }
 
     private static void SetNx(ClientSession session, in Request request)
@@ -530,7 +531,7 @@ internal static class StringCommands
             session.Writer.WriteInteger(0);
             return;
         }
-        var status = table.Set(key, hash, request[3], expireAt, session.NowMs, out _);
+        var status = id >= 0 ? table.Replace(id, request[3], expireAt) : table.Insert(key, hash, request[3], expireAt, out _);
         if (status == WriteStatus.Ok) session.Writer.WriteInteger(1);
         else session.Writer.WriteError(OutOfMemory);
     }
