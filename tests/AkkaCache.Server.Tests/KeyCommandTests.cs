@@ -3,26 +3,8 @@ using AkkaCache.Server.Tests.Infrastructure;
 
 namespace AkkaCache.Server.Tests;
 
-public sealed class KeyCommandTests : IAsyncLifetime
+public sealed class KeyCommandTests : ConnectedNodeTest
 {
-    private readonly ManualClock _clock = new();
-    private TestNode _node = null!;
-    private RespTestClient _client = null!;
-
-    public async Task InitializeAsync()
-    {
-        _node = await TestNode.StartAsync(clock: _clock);
-        _client = await _node.ConnectAsync();
-    }
-
-    public async Task DisposeAsync()
-    {
-        await _client.DisposeAsync();
-        await _node.DisposeAsync();
-    }
-
-    private Task<RespValue> Send(params string[] args) => _client.SendAsync(args);
-
     [Fact]
     public async Task Del_Unlink_Exists_Touch_Type_count_keys()
     {
@@ -49,10 +31,10 @@ public sealed class KeyCommandTests : IAsyncLifetime
         Assert.Equal(0, (await Send("EXPIRE", "k", "15", "GT")).Int());
         Assert.Equal(1, (await Send("PEXPIRE", "k", "15000", "LT")).Int());
         Assert.Equal(15, (await Send("TTL", "k")).Int());
-        Assert.Equal(1, (await Send("EXPIREAT", "k", (_clock.NowMs / 1000 + 100).ToString())).Int());
-        Assert.Equal((_clock.NowMs / 1000 + 100), (await Send("EXPIRETIME", "k")).Int());
-        Assert.Equal(1, (await Send("PEXPIREAT", "k", (_clock.NowMs + 1234).ToString())).Int());
-        Assert.Equal(_clock.NowMs + 1234, (await Send("PEXPIRETIME", "k")).Int());
+        Assert.Equal(1, (await Send("EXPIREAT", "k", (Clock.NowMs / 1000 + 100).ToString())).Int());
+        Assert.Equal((Clock.NowMs / 1000 + 100), (await Send("EXPIRETIME", "k")).Int());
+        Assert.Equal(1, (await Send("PEXPIREAT", "k", (Clock.NowMs + 1234).ToString())).Int());
+        Assert.Equal(Clock.NowMs + 1234, (await Send("PEXPIRETIME", "k")).Int());
         Assert.Equal(1, (await Send("PERSIST", "k")).Int());
         Assert.Equal(0, (await Send("PERSIST", "k")).Int());
         Assert.Equal(-1, (await Send("PEXPIRETIME", "k")).Int());
@@ -79,9 +61,9 @@ public sealed class KeyCommandTests : IAsyncLifetime
     {
         for (int i = 0; i < 200; i++) (await Send("SET", $"t{i}", "v", "PX", (100 + i).ToString())).AssertOk();
         (await Send("SET", "keep", "v")).AssertOk();
-        var engine = _node.Node.Engine;
+        var engine = Node.Node.Engine;
         Assert.Equal(201, engine.KeyCount);
-        _clock.Advance(TimeSpan.FromSeconds(2)); // fires the maintenance ticks, which post to the shards' mailboxes
+        Clock.Advance(TimeSpan.FromSeconds(2)); // fires the maintenance ticks, which post to the shards' mailboxes
         await Poll.UntilAsync(() => engine.KeyCount == 1, "the timer wheels to expire 200 keys");
         Assert.Equal(1, (await Send("EXISTS", "keep")).Int());
     }
@@ -148,7 +130,7 @@ public sealed class KeyCommandTests : IAsyncLifetime
     {
         (await Send("SET", "short", "v", "PX", "10")).AssertOk();
         (await Send("SET", "long", "v")).AssertOk();
-        _clock.Advance(TimeSpan.FromMilliseconds(10));
+        Clock.Advance(TimeSpan.FromMilliseconds(10));
         Assert.Equal(["long"], (await Send("KEYS", "*")).Items!.Select(i => i.Text()));
         Assert.Equal(["long"], (await Send("SCAN", "0", "COUNT", "100")).Items![1].Items!.Select(i => i.Text()));
         Assert.Equal(0, (await Send("EXISTS", "short")).Int());

@@ -4,32 +4,14 @@ using AkkaCache.Server.Tests.Infrastructure;
 namespace AkkaCache.Server.Tests;
 
 /// <summary>String commands against a real node over a real socket, on a clock the tests drive.</summary>
-public sealed class StringCommandTests : IAsyncLifetime
+public sealed class StringCommandTests : ConnectedNodeTest
 {
-    private readonly ManualClock _clock = new();
-    private TestNode _node = null!;
-    private RespTestClient _client = null!;
-
-    public async Task InitializeAsync()
-    {
-        _node = await TestNode.StartAsync(clock: _clock);
-        _client = await _node.ConnectAsync();
-    }
-
-    public async Task DisposeAsync()
-    {
-        await _client.DisposeAsync();
-        await _node.DisposeAsync();
-    }
-
-    private Task<RespValue> Send(params string[] args) => _client.SendAsync(args);
-
     [Fact]
     public async Task Set_and_get_round_trip_binary_values()
     {
         var value = new byte[] { 0, 13, 10, 255, (byte)'$', (byte)'*' };
-        (await _client.SendBytesAsync("SET"u8.ToArray(), "bin"u8.ToArray(), value)).AssertOk();
-        var reply = await _client.SendBytesAsync("GET"u8.ToArray(), "bin"u8.ToArray());
+        (await Client.SendBytesAsync("SET"u8.ToArray(), "bin"u8.ToArray(), value)).AssertOk();
+        var reply = await Client.SendBytesAsync("GET"u8.ToArray(), "bin"u8.ToArray());
         Assert.Equal(value, reply.Bytes);
         Assert.True((await Send("GET", "missing")).IsNull);
     }
@@ -57,16 +39,16 @@ public sealed class StringCommandTests : IAsyncLifetime
     {
         (await Send("SET", "ex", "v", "EX", "10")).AssertOk();
         (await Send("SET", "px", "v", "PX", "1500")).AssertOk();
-        (await Send("SET", "exat", "v", "EXAT", (_clock.NowMs / 1000 + 20).ToString())).AssertOk();
-        (await Send("SET", "pxat", "v", "PXAT", (_clock.NowMs + 2500).ToString())).AssertOk();
+        (await Send("SET", "exat", "v", "EXAT", (Clock.NowMs / 1000 + 20).ToString())).AssertOk();
+        (await Send("SET", "pxat", "v", "PXAT", (Clock.NowMs + 2500).ToString())).AssertOk();
         Assert.Equal(10, (await Send("TTL", "ex")).Int());
         Assert.Equal(1500, (await Send("PTTL", "px")).Int());
         Assert.Equal(2500, (await Send("PTTL", "pxat")).Int());
-        Assert.Equal((_clock.NowMs + 2500) / 1000, (await Send("EXPIRETIME", "pxat")).Int());
+        Assert.Equal((Clock.NowMs + 2500) / 1000, (await Send("EXPIRETIME", "pxat")).Int());
 
-        _clock.Advance(TimeSpan.FromMilliseconds(1499));
+        Clock.Advance(TimeSpan.FromMilliseconds(1499));
         Assert.Equal("v", (await Send("GET", "px")).Text());
-        _clock.Advance(TimeSpan.FromMilliseconds(1));
+        Clock.Advance(TimeSpan.FromMilliseconds(1));
         Assert.True((await Send("GET", "px")).IsNull);
         Assert.Equal(-2, (await Send("TTL", "px")).Int());
 
@@ -109,7 +91,7 @@ public sealed class StringCommandTests : IAsyncLifetime
         Assert.Equal(100, (await Send("TTL", "k")).Int());
         Assert.Equal("v", (await Send("GETEX", "k", "PERSIST")).Text());
         Assert.Equal(-1, (await Send("TTL", "k")).Int());
-        Assert.Equal("v", (await Send("GETEX", "k", "PXAT", (_clock.NowMs + 50).ToString())).Text());
+        Assert.Equal("v", (await Send("GETEX", "k", "PXAT", (Clock.NowMs + 50).ToString())).Text());
         Assert.Equal(50, (await Send("PTTL", "k")).Int());
         Assert.Equal("v", (await Send("GETEX", "k")).Text());
         (await Send("GETEX", "k", "EX", "1", "PERSIST")).AssertError("ERR syntax error");
