@@ -61,7 +61,7 @@ public sealed class KeyCommandTests : ConnectedNodeTest
     {
         for (int i = 0; i < 200; i++) (await Send("SET", $"t{i}", "v", "PX", (100 + i).ToString())).AssertOk();
         (await Send("SET", "keep", "v")).AssertOk();
-        var engine = Node.Node.Engine;
+        var engine = Node.Engine;
         Assert.Equal(201, engine.KeyCount);
         Clock.Advance(TimeSpan.FromSeconds(2)); // fires the maintenance ticks, which post to the shards' mailboxes
         await Poll.UntilAsync(() => engine.KeyCount == 1, "the timer wheels to expire 200 keys");

@@ -85,14 +85,14 @@ public sealed class ServerCommandConfigTests
 
         (await client.SendAsync("CONFIG", "SET", "maxmemory", "100mb")).AssertOk();
 
-        Assert.Equal(100L * 1024 * 1024, node.Node.Engine.Memory.Limit);
+        Assert.Equal(100L * 1024 * 1024, node.Engine.Memory.Limit);
         var after = Info(await client.SendAsync("INFO", "memory"));
         Assert.Equal("104857600", after["maxmemory"]);
         Assert.Equal("100.00M", after["maxmemory_human"]);
         Assert.Equal(RespValue.Array(RespValue.BulkString("maxmemory"), RespValue.BulkString("104857600")), await client.SendAsync("CONFIG", "GET", "maxmemory"));
 
         (await client.SendAsync("CONFIG", "SET", "maxmemory", "1g")).AssertOk();
-        Assert.Equal(1_000_000_000L, node.Node.Engine.Memory.Limit);
+        Assert.Equal(1_000_000_000L, node.Engine.Memory.Limit);
         Assert.Equal("953.67M", Info(await client.SendAsync("INFO", "memory"))["maxmemory_human"]);
     }
 
@@ -102,13 +102,13 @@ public sealed class ServerCommandConfigTests
         await using var node = await TestNode.StartAsync();
         await using var client = await node.ConnectAsync();
         (await client.SendAsync("CONFIG", "SET", "maxmemory-policy", "ALLKEYS-LFU")).AssertOk();
-        Assert.Equal(EvictionPolicyKind.AllKeysLfu, node.Node.Engine.MaxMemoryPolicy);
+        Assert.Equal(EvictionPolicyKind.AllKeysLfu, node.Engine.MaxMemoryPolicy);
         Assert.Equal("allkeys-lfu", Pairs(await client.SendAsync("CONFIG", "GET", "maxmemory-policy"))["maxmemory-policy"].Text());
         Assert.Equal("allkeys-lfu", Info(await client.SendAsync("INFO", "memory"))["maxmemory_policy"]);
 
         (await client.SendAsync("CONFIG", "SET", "maxmemory-policy", "lru")).AssertError(
             "ERR CONFIG SET failed (possibly related to argument 'maxmemory-policy') - argument(s) must be one of the following: volatile-lru, volatile-lfu, volatile-random, volatile-ttl, allkeys-lru, allkeys-lfu, allkeys-random, noeviction");
-        Assert.Equal(EvictionPolicyKind.AllKeysLfu, node.Node.Engine.MaxMemoryPolicy);
+        Assert.Equal(EvictionPolicyKind.AllKeysLfu, node.Engine.MaxMemoryPolicy);
     }
 
     [Fact]
@@ -156,12 +156,12 @@ public sealed class ServerCommandConfigTests
         await using var client = await node.ConnectAsync();
         (await client.SendAsync("CONFIG", "SET", "maxmemory", "10mb", "timeout", "x")).AssertError(
             "ERR CONFIG SET failed (possibly related to argument 'timeout') - argument couldn't be parsed into an integer");
-        Assert.Equal(0, node.Node.Engine.Memory.Limit);
+        Assert.Equal(0, node.Engine.Memory.Limit);
         (await client.SendAsync("CONFIG", "SET", "maxmemory", "10mb", "nope", "1")).AssertError("ERR Unknown option or number of arguments for CONFIG SET - 'nope'");
-        Assert.Equal(0, node.Node.Engine.Memory.Limit);
+        Assert.Equal(0, node.Engine.Memory.Limit);
 
         (await client.SendAsync("CONFIG", "SET", "maxmemory", "10mb", "timeout", "30", "slowlog-max-len", "64")).AssertOk();
-        Assert.Equal(10L * 1024 * 1024, node.Node.Engine.Memory.Limit);
+        Assert.Equal(10L * 1024 * 1024, node.Engine.Memory.Limit);
         var values = Pairs(await client.SendAsync("CONFIG", "GET", "timeout", "slowlog-max-len"));
         Assert.Equal("30", values["timeout"].Text());
         Assert.Equal("64", values["slowlog-max-len"].Text());

@@ -75,7 +75,7 @@ public sealed class ServerCommandInfoTests
         Assert.Equal("2", info["connected_clients"]);
         Assert.Equal("10000", info["maxclients"]);
 
-        Assert.Equal(node.Node.Engine.Memory.Allocated.ToString(), info["used_memory"]);
+        Assert.Equal(node.Engine.Memory.Allocated.ToString(), info["used_memory"]);
         Assert.True(long.Parse(info["used_memory_rss"]) > 0);
         Assert.True(long.Parse(info["used_memory_peak"]) >= long.Parse(info["used_memory"]));
         Assert.Equal("33554432", info["maxmemory"]);
@@ -169,14 +169,14 @@ public sealed class ServerCommandInfoTests
     {
         await using var node = await TestNode.StartAsync();
         await using var client = await node.ConnectAsync();
-        long empty = node.Node.Engine.Memory.Allocated;
+        long empty = node.Engine.Memory.Allocated;
         for (int i = 0; i < 500; i++) await client.SendAsync("SET", $"key:{i}", new string('x', 200));
-        Assert.True(node.Node.Engine.Memory.Allocated > empty);
+        Assert.True(node.Engine.Memory.Allocated > empty);
 
         (await client.SendAsync("FLUSHALL")).AssertOk();
         Assert.Equal(0, (await client.SendAsync("DBSIZE")).Int());
         Assert.True((await client.SendAsync("GET", "key:1")).IsNull);
-        Assert.Equal(empty, node.Node.Engine.Memory.Allocated);
+        Assert.Equal(empty, node.Engine.Memory.Allocated);
 
         await client.SendAsync("SET", "a", "1");
         (await client.SendAsync("FLUSHDB", "ASYNC")).AssertOk();

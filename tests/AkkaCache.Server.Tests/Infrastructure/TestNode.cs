@@ -19,6 +19,8 @@ public sealed class TestNode : IAsyncDisposable
 
     internal CacheNode Node => _server.Node;
 
+    internal Core.CacheEngine Engine => _server.Node.Engine;
+
     public static async Task<TestNode> StartAsync(Action<NodeOptions>? configure = null, ManualClock? clock = null)
     {
         var options = new NodeOptions { Port = 0, Shards = 64 };
