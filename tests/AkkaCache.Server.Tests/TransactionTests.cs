@@ -83,6 +83,14 @@ public sealed class TransactionTests : IAsyncLifetime
         await a.SendAsync("SET", "balance", "0");
         Assert.True((await a.SendAsync("EXEC")).IsNull);
 
+        // created and deleted again between WATCH and EXEC: still a change, as in Redis
+        (await a.SendAsync("WATCH", "ghost")).AssertOk();
+        (await b.SendAsync("SET", "ghost", "boo")).AssertOk();
+        Assert.Equal(1, (await b.SendAsync("DEL", "ghost")).Int());
+        (await a.SendAsync("MULTI")).AssertOk();
+        await a.SendAsync("SET", "balance", "0");
+        Assert.True((await a.SendAsync("EXEC")).IsNull);
+
         (await a.SendAsync("WATCH", "balance")).AssertOk();
         (await a.SendAsync("MULTI")).AssertOk();
         await a.SendAsync("SET", "balance", "1");

@@ -79,6 +79,12 @@ public sealed class EntryTable
     public long Misses { get; private set; }
     public long ExpiredCount { get; private set; }
     public long EvictedCount { get; private set; }
+
+    /// <summary>
+    /// Keys created so far. WATCH of an absent key compares it: an absent key has no version, and one created and
+    /// deleted again in between would otherwise look untouched.
+    /// </summary>
+    public long Insertions { get; private set; }
     public int VolatileCount => _wheel.Count;
 
     /// <summary>Real bytes this table holds: the entry, bucket and policy arrays and the arena, slack included.</summary>
@@ -213,6 +219,7 @@ public sealed class EntryTable
         e.Version = ++_versionCounter;
         _liveRecordBytes += recordLength;
         _count++;
+        Insertions++;
         LinkBucket(newId, hash);
         if (expireAtMs != 0) SetExpireAtCore(newId, expireAtMs);
         _policy.OnInsert(newId, hash, Weight(newId), expireAtMs);

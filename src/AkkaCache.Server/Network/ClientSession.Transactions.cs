@@ -42,14 +42,19 @@ internal sealed partial class ClientSession
         Writer.WriteSimpleString("QUEUED");
     }
 
-    /// <summary>Remembers the version of a key for EXEC (-1: absent). Runs with the key's shard entered.</summary>
+    /// <summary>
+    /// Remembers what EXEC checks for a key: its version, or for an absent key the shard's insertion count
+    /// (stored negated, below -1, so the two cannot be confused). Runs with the key's shard entered.
+    /// </summary>
     public void Watch(ReadOnlySpan<byte> key)
     {
         var table = Table(key);
         int id = table.Find(key, EntryTable.Hash(key), NowMs);
-        _watched.Add((key.ToArray(), id < 0 ? -1 : table.Version(id)));
+        _watched.Add((key.ToArray(), WatchStamp(table, id)));
         Info.WatchedKeys = _watched.Count;
     }
+
+    private static long WatchStamp(EntryTable table, int id) => id >= 0 ? table.Version(id) : -2 - table.Insertions;
 
     public void ClearWatches()
     {
@@ -123,8 +128,8 @@ internal sealed partial class ClientSession
         {
             var table = Table(key);
             int id = table.Find(key, EntryTable.Hash(key), NowMs);
-            long current = id < 0 ? -1 : table.Version(id);
-            if (current != version) return true;
+            // an absent key stays valid only if nothing was created in its shard meanwhile: it may have come and gone
+            if (WatchStamp(table, id) != version) return true;
         }
         return false;
     }
