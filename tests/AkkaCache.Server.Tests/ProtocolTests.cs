@@ -29,6 +29,22 @@ public sealed class ProtocolTests
     }
 
     [Fact]
+    public async Task A_pipeline_of_32_MB_of_replies_is_answered_completely_and_in_order()
+    {
+        await using var node = await TestNode.StartAsync();
+        await using var client = await node.ConnectAsync();
+        var value = new string('x', 512 * 1024);
+        (await client.SendAsync("SET", "big", value)).AssertOk();
+        var batch = new List<byte>();
+        for (int i = 0; i < 64; i++) batch.AddRange(RespRequestEncoder.Encode("GET", "big"));
+        batch.AddRange(RespRequestEncoder.Encode("PING"));
+        await client.SendRawAsync(batch.ToArray());
+        for (int i = 0; i < 64; i++) Assert.Equal(value.Length, (await client.ReadAsync()).Bytes!.Length);
+        Assert.Equal("PONG", (await client.ReadAsync()).Text());
+        Assert.True(node.Node.Clients.All.Single().Commands >= 66);
+    }
+
+    [Fact]
     public async Task Inline_commands_work_like_redis()
     {
         await using var node = await TestNode.StartAsync();

@@ -30,6 +30,8 @@ internal sealed partial class ClientSession
 
     public RespWriter Writer;
 
+    private const int SendEarlyThreshold = 256 * 1024;
+
     public ClientSession(CacheNode node, ClientInfo info, SocketConnection connection)
     {
         _node = node;
@@ -95,6 +97,8 @@ internal sealed partial class ClientSession
                     if (_args.Count > 0 && Dispatch())
                         await CompletePendingAsync();
                     _requestStart += requestLength;
+                    // a long pipeline of big replies is sent as it goes, so one client cannot pile up gigabytes of replies
+                    if (_connection.PendingReplyBytes > SendEarlyThreshold) await _connection.SendAsync(cancellation);
                 }
                 _connection.Consume(_requestStart);
                 _buffer = default;

@@ -76,6 +76,8 @@ internal sealed class SocketConnection : IBufferWriter<byte>, IDisposable
 
     public bool HasPendingReplies => _sendLength > 0;
 
+    public int PendingReplyBytes => _sendLength;
+
     /// <summary>Sends the replies written so far. Usually the socket takes them at once and nothing is awaited.</summary>
     public ValueTask SendAsync(CancellationToken cancellation)
     {
