@@ -35,6 +35,7 @@ public sealed class CacheEngine : IDisposable
         Layout = new ShardLayout(options.ShardCount);
         Memory = new MemoryBudget(options.MaxMemory);
         _policy = options.MaxMemoryPolicy;
+        _hz = Math.Clamp(options.Hz, 1, 500);
         long now = NowMs;
         Shards = new ShardActor[Layout.ShardCount];
         _ticks = new MaintenanceTick[Layout.ShardCount];
@@ -65,10 +66,24 @@ public sealed class CacheEngine : IDisposable
         }
     }
 
+    private int _hz;
+
+    /// <summary>Maintenance ticks per second; changing it (CONFIG SET hz) reschedules the running tick.</summary>
+    public int Hz
+    {
+        get => _hz;
+        set
+        {
+            _hz = Math.Clamp(value, 1, 500);
+            var period = TimeSpan.FromMilliseconds(1000.0 / _hz);
+            _timer?.Change(period, period);
+        }
+    }
+
     /// <summary>Starts the periodic maintenance tick on the engine's clock.</summary>
     public void Start()
     {
-        var period = TimeSpan.FromMilliseconds(1000.0 / Math.Max(1, Options.Hz));
+        var period = TimeSpan.FromMilliseconds(1000.0 / _hz);
         _timer = Time.CreateTimer(static state => ((CacheEngine)state!).Tick(), this, period, period);
     }
 

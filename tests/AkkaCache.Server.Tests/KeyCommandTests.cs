@@ -69,6 +69,17 @@ public sealed class KeyCommandTests : ConnectedNodeTest
     }
 
     [Fact]
+    public async Task Config_set_hz_reschedules_active_expiry()
+    {
+        (await Send("SET", "short", "v", "PX", "5")).AssertOk();
+        (await Send("CONFIG", "SET", "hz", "50")).AssertOk();
+        Assert.Equal("50", (await Send("CONFIG", "GET", "hz")).Items![1].Text());
+        Clock.Advance(TimeSpan.FromMilliseconds(30)); // one tick at 20 ms; the old 100 ms period would not have fired yet
+        await Poll.UntilAsync(() => Node.Engine.KeyCount == 0, "the 20 ms tick to expire the key");
+        Assert.Equal(1, Node.Engine.Shards.Sum(s => s.Table.ExpiredCount));
+    }
+
+    [Fact]
     public async Task Rename_and_RenameNx_keep_value_and_ttl()
     {
         (await Send("SET", "src", "value", "EX", "50")).AssertOk();

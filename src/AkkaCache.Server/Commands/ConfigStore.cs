@@ -37,7 +37,7 @@ internal sealed class ConfigStore
 
     // ------------------------------------------------------------------ parameter values the node uses
 
-    public int Hz => int.Parse(Get("hz"), CultureInfo.InvariantCulture);
+    public int Hz => Node.Engine.Hz;
     public long MaxClients => long.Parse(Get("maxclients"), CultureInfo.InvariantCulture);
 
     /// <summary>Records <paramref name="usedMemory"/> if it is a new peak and returns the peak (observed when INFO or MEMORY STATS look).</summary>
@@ -165,7 +165,7 @@ internal sealed class ConfigStore
 
         // kept here: the node runs with these values whatever they say (documented per entry)
         // Redis clamps hz to 1..500; the engine's maintenance timer keeps the period it started with
-        Stored("hz", Num(options.Hz), ParseHz);
+        Add("hz", () => Num(node.Engine.Hz), ParseHz, v => node.Engine.Hz = (int)(long)v);
         Stored("maxclients", "10000", Integer(1, uint.MaxValue));
         Stored("maxmemory-samples", "5", Integer(1, int.MaxValue));
         Stored("maxmemory-eviction-tenacity", "10", Integer(0, 100));
