@@ -107,6 +107,20 @@ public sealed class ProtocolTests
     }
 
     [Fact]
+    public async Task A_client_that_dies_mid_request_stores_nothing_and_leaves_the_node_serving()
+    {
+        await using var node = await TestNode.StartAsync();
+        var dying = await node.ConnectAsync();
+        await dying.SendRawAsync($"*3\r\n$3\r\nSET\r\n$4\r\nhalf\r\n${100_000}\r\n{new string('x', 50_000)}");
+        await dying.DisposeAsync(); // reset with half the value sent
+        await Poll.UntilAsync(() => node.Node.Clients.Count == 0, "the node to drop the dead connection");
+        await using var other = await node.ConnectAsync();
+        Assert.Equal(0, (await other.SendAsync("EXISTS", "half")).Int());
+        (await other.SendAsync("SET", "whole", "1")).AssertOk();
+        Assert.Equal(1, (await other.SendAsync("DBSIZE")).Int());
+    }
+
+    [Fact]
     public async Task Too_many_arguments_close_the_connection()
     {
         await using var node = await TestNode.StartAsync(o => o.MaxArguments = 100);
