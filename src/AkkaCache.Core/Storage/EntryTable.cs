@@ -139,8 +139,6 @@ public sealed class EntryTable
         return expireAt != 0 && expireAt <= nowMs;
     }
 
-    public bool IsLive(int id) => (uint)id < (uint)_highWater && _entries[id].Offset >= 0;
-
     public ReadOnlySpan<byte> Key(int id)
     {
         ref Entry e = ref _entries[id];
@@ -175,7 +173,9 @@ public sealed class EntryTable
             int id = random.Next(_highWater);
             if (_entries[id].Offset >= 0) return id;
         }
-        return NextLiveId(random.Next(_highWater)) is var next && next >= 0 ? next : NextLiveId(0);
+        // a sparse table: take the next live id after a random start, wrapping around
+        int after = NextLiveId(random.Next(_highWater));
+        return after >= 0 ? after : NextLiveId(0);
     }
 
     // ---------------------------------------------------------------- writes
@@ -248,9 +248,6 @@ public sealed class EntryTable
 
     /// <summary>Counts an access for the eviction order without reading (TOUCH).</summary>
     public void Access(int id) => _policy.OnAccess(id);
-
-    /// <summary>Marks the entry as written without changing it (Redis's "signal modified key"), for WATCH.</summary>
-    public void Touch(int id) => _entries[id].Version = ++_versionCounter;
 
     public bool Delete(ReadOnlySpan<byte> key, uint hash, long nowMs)
     {

@@ -20,8 +20,6 @@ public sealed class MemoryBudget
 
     public long Allocated => Volatile.Read(ref _allocated);
 
-    public bool IsLimited => Limit > 0;
-
     internal void Add(long delta) => Interlocked.Add(ref _allocated, delta);
 
     internal bool CanGrow(long delta)

@@ -168,13 +168,8 @@ internal static class StringCommands
     {
         var key = request[1];
         int id = CommandSupport.Read(session, key, out var table);
-        if (id < 0)
-        {
-            session.Writer.WriteNull();
-            return;
-        }
-        session.Writer.WriteBulkString(table.Value(id));
-        table.Remove(id, RemovalCause.Deleted);
+        WriteValueOrNull(session, table, id);
+        if (id >= 0) table.Remove(id, RemovalCause.Deleted);
     }
 
     private static void GetEx(ClientSession session, in Request request)
@@ -199,13 +194,8 @@ internal static class StringCommands
         }
         var key = request[1];
         int id = CommandSupport.Read(session, key, out var table);
-        if (id < 0)
-        {
-            session.Writer.WriteNull();
-            return;
-        }
-        session.Writer.WriteBulkString(table.Value(id));
-        if (expireAt == -1) return;
+        WriteValueOrNull(session, table, id);
+        if (id < 0 || expireAt == -1) return;
         if (expireAt != 0 && expireAt <= session.NowMs) table.Remove(id, RemovalCause.Deleted);
         else table.SetExpireAt(id, expireAt);
     }

@@ -1,0 +1,4 @@
+using System.Runtime.CompilerServices;
+
+[assembly: InternalsVisibleTo("AkkaCache.Core.Tests")]
+[assembly: InternalsVisibleTo("AkkaCache.Benchmarks")]

@@ -1,0 +1,4 @@
+using System.Runtime.CompilerServices;
+
+[assembly: InternalsVisibleTo("AkkaCache.Server.Tests")]
+[assembly: InternalsVisibleTo("AkkaCache.Benchmarks")]
