@@ -9,6 +9,12 @@ namespace AkkaCache.Cluster.Sharding;
 /// </summary>
 public sealed record ClusterMember(string Id, string Host, int Port, string? Zone = null)
 {
+    /// <summary>
+    /// The etcd lease this member registered under. A node that lost its lease and registered again is a new
+    /// incarnation: the map's assignments to the old one are not its own.
+    /// </summary>
+    public long Incarnation { get; init; }
+
     [System.Text.Json.Serialization.JsonIgnore] public string RedisId { get; } = ToRedisId(Id);
 
     [System.Text.Json.Serialization.JsonIgnore] public string Endpoint => $"{Host}:{Port}";
