@@ -1,3 +1,6 @@
+using AkkaCache.Cluster.ControlPlane;
+using AkkaCache.Cluster.Replication;
+using AkkaCache.Cluster.Sharding;
 using AkkaCache.Core;
 using AkkaCache.Protocol;
 using AkkaCache.Server.Commands;
@@ -6,7 +9,7 @@ using AkkaCache.Server.Network;
 
 namespace AkkaCache.Server;
 
-/// <summary>A standalone node: the engine, its settings as CONFIG sees them, and its clients.</summary>
+/// <summary>A node: the engine, its settings as CONFIG sees them, its clients, and in cluster mode its control plane agent and replication.</summary>
 internal sealed class CacheNode : IDisposable
 {
     public CacheNode(NodeOptions options, TimeProvider time)
@@ -42,6 +45,66 @@ internal sealed class CacheNode : IDisposable
 
     public RespRequestLimits RequestLimits { get; set; }
 
+    /// <summary>The control plane agent; null for a standalone node.</summary>
+    public ClusterAgent? Cluster { get; private set; }
+
+    public ReplicationHub? Replication { get; private set; }
+
+    private readonly TaskCompletionSource _left = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private int _leaveRequested;
+
+    /// <summary>Completes when the node has left the cluster (CLUSTER LEAVE) and should stop.</summary>
+    public Task Left => _left.Task;
+
+    /// <summary>Joins the cluster: registers in etcd and follows the map. Throws <see cref="InvalidOperationException"/> when etcd is unreachable.</summary>
+    public async Task JoinClusterAsync()
+    {
+        var (host, port) = Options.Announce is { } announce
+            ? NodeOptions.ParseAnnounce(announce)
+            : (Options.Bind is "*" or "0.0.0.0" ? "127.0.0.1" : Options.Bind.Split(' ')[0], Port);
+        var self = new ClusterMember(Options.NodeId ?? $"{host}:{port}", host, port, Options.Zone);
+        var settings = new ClusterSettings
+        {
+            Etcd = new Uri(Options.Etcd),
+            ClusterName = Options.ClusterName,
+            Self = self,
+            ReplicaCount = Options.Replicas,
+            ShardCount = Options.Shards,
+            LeaseTtl = TimeSpan.FromSeconds(Options.ClusterLeaseTtl),
+            MaxShardsInFlight = Options.ClusterMaxShardsInFlight,
+        };
+        Replication = new ReplicationHub(Engine, self.Id);
+        var agent = new ClusterAgent(settings, Replication, Time);
+        try
+        {
+            await agent.StartAsync();
+        }
+        catch
+        {
+            await agent.DisposeAsync();
+            await Replication.DisposeAsync();
+            Replication = null;
+            throw;
+        }
+        Cluster = agent;
+    }
+
+    /// <summary>CLUSTER LEAVE or SIGTERM: hands every shard to the other nodes, then completes <see cref="Left"/>.</summary>
+    public Task RequestLeave(TimeSpan? timeout = null)
+    {
+        if (Cluster is not { } agent) return Task.CompletedTask;
+        if (Interlocked.Exchange(ref _leaveRequested, 1) == 0)
+        {
+            _ = Task.Run(async () =>
+            {
+                try { await agent.LeaveAsync(timeout ?? TimeSpan.FromMinutes(2)); }
+                catch (Exception) { /* etcd gone: the lease expires and the others fail over */ }
+                _left.TrySetResult();
+            });
+        }
+        return Left;
+    }
+
     public long NowMs => Engine.NowMs;
 
     private ITimer? _idleClients;
@@ -54,6 +117,12 @@ internal sealed class CacheNode : IDisposable
             var node = (CacheNode)state!;
             node.Clients.CloseIdle(node.NowMs, node.Options.Timeout);
         }, this, TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(1));
+    }
+
+    public async ValueTask StopClusterAsync()
+    {
+        if (Cluster is { } agent) await agent.DisposeAsync();
+        if (Replication is { } hub) await hub.DisposeAsync();
     }
 
     public void Dispose()

@@ -45,7 +45,7 @@ public sealed class NodeServer : IAsyncDisposable
         return options;
     }
 
-    public static Task<NodeServer> StartAsync(NodeOptions options, TimeProvider? time = null)
+    public static async Task<NodeServer> StartAsync(NodeOptions options, TimeProvider? time = null)
     {
         var node = new CacheNode(options, time ?? TimeProvider.System);
         var listeners = new List<NodeListener>();
@@ -67,8 +67,30 @@ public sealed class NodeServer : IAsyncDisposable
         }
         node.Port = listeners[0].EndPoint.Port;
         node.Start();
-        return Task.FromResult(new NodeServer(node, listeners));
+        var server = new NodeServer(node, listeners);
+        if (options.IsClusterEnabled)
+        {
+            try
+            {
+                // listening first: peers may connect as soon as the member is registered
+                await node.JoinClusterAsync();
+            }
+            catch
+            {
+                await server.DisposeAsync();
+                throw;
+            }
+        }
+        return server;
     }
+
+    /// <summary>Completes when the node has left its cluster after CLUSTER LEAVE (never for a standalone node).</summary>
+    public Task Left => _node.Left;
+
+    /// <summary>Graceful leave (SIGTERM in cluster mode): hands the node's shards to the others, then completes.</summary>
+    public Task LeaveClusterAsync(TimeSpan timeout) => _node.RequestLeave(timeout);
+
+    public bool IsClustered => _node.Cluster is not null;
 
     private static IEnumerable<IPAddress> ParseBind(string bind)
     {
@@ -83,22 +105,23 @@ public sealed class NodeServer : IAsyncDisposable
         }
     }
 
-    /// <summary>Completes on SIGINT or SIGTERM.</summary>
-    public static async Task WaitForShutdownSignalAsync()
+    /// <summary>Completes on SIGINT or SIGTERM, with the signal received.</summary>
+    public static async Task<PosixSignal> WaitForShutdownSignalAsync()
     {
-        var stop = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var stop = new TaskCompletionSource<PosixSignal>(TaskCreationOptions.RunContinuationsAsynchronously);
         void OnSignal(PosixSignalContext context)
         {
             context.Cancel = true;
-            stop.TrySetResult();
+            stop.TrySetResult(context.Signal);
         }
         using var interrupt = PosixSignalRegistration.Create(PosixSignal.SIGINT, OnSignal);
         using var terminate = PosixSignalRegistration.Create(PosixSignal.SIGTERM, OnSignal);
-        await stop.Task;
+        return await stop.Task;
     }
 
     public async ValueTask DisposeAsync()
     {
+        await _node.StopClusterAsync();
         foreach (var listener in _listeners) await listener.DisposeAsync();
         _node.Dispose();
     }

@@ -18,7 +18,14 @@ catch (Exception e) when (e is ArgumentException or InvalidOperationException or
 }
 
 Console.WriteLine($"AkkaCache node ready, accepting connections on {string.Join(", ", server.EndPoints)}");
-await NodeServer.WaitForShutdownSignalAsync();
+var signal = NodeServer.WaitForShutdownSignalAsync();
+await Task.WhenAny(signal, server.Left);
+if (signal.IsCompleted && signal.Result == System.Runtime.InteropServices.PosixSignal.SIGTERM && server.IsClustered)
+{
+    // SIGTERM is a graceful leave: the shards move to the other nodes first; SIGINT stops at once (they fail over)
+    Console.WriteLine("AkkaCache node leaving the cluster");
+    await server.LeaveClusterAsync(TimeSpan.FromMinutes(2));
+}
 Console.WriteLine("AkkaCache node shutting down");
 await server.DisposeAsync();
 return 0;

@@ -21,6 +21,10 @@ internal enum CommandFlags
     Loading = 256,
     Stale = 512,
     PubSub = 1024,
+    /// <summary>Node-to-node (replication): never redirected, never replicated again.</summary>
+    ClusterInternal = 2048,
+    /// <summary>Argument 1 is the index of the shard the command runs on.</summary>
+    ShardArgument = 4096,
 }
 
 /// <summary>The arguments of one request: ranges into the receive buffer, read without copying.</summary>

@@ -29,6 +29,7 @@ internal static class CommandTable
         KeyCommands.Register(list);
         TransactionCommands.Register(list);
         ServerCommands.Register(list);
+        ClusterCommands.Register(list);
         var table = new Dictionary<string, CommandDefinition>(StringComparer.OrdinalIgnoreCase);
         foreach (var command in list) table.Add(command.Name, command);
         return table;

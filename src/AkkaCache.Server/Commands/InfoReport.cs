@@ -129,7 +129,7 @@ internal static class InfoReport
             Field("redis_git_sha1", "00000000");
             Field("redis_git_dirty", 0);
             Field("redis_build_id", "0");
-            Field("redis_mode", "standalone");
+            Field("redis_mode", node.Cluster is null ? "standalone" : "cluster");
             Field("os", OsDescription());
             Field("arch_bits", IntPtr.Size * 8);
             Field("monotonic_clock", "POSIX clock_gettime");
@@ -327,8 +327,11 @@ internal static class InfoReport
         if ((sections & Section.Replication) != 0)
         {
             Header("Replication");
+            // in a cluster every node leads some shards and follows others: role is master, the rest is per shard
+            var replication = node.Replication?.Stats() ?? default;
+            var roles = ShardRoleCounts(node);
             Field("role", "master");
-            Field("connected_slaves", 0);
+            Field("connected_slaves", replication.Links);
             Field("master_failover_state", "no-failover");
             Field("master_replid", node.RunId);
             Field("master_replid2", new string('0', 40));
@@ -338,6 +341,16 @@ internal static class InfoReport
             Field("repl_backlog_size", 1048576);
             Field("repl_backlog_first_byte_offset", 0);
             Field("repl_backlog_histlen", 0);
+            if (node.Replication is not null)
+            {
+                Field("akkacache_shards_primary", roles.Primary);
+                Field("akkacache_shards_replica", roles.Replica);
+                Field("akkacache_shards_importing", roles.Importing);
+                Field("akkacache_repl_streams", replication.Streams);
+                Field("akkacache_repl_streams_lagging", replication.Lagging);
+                Field("akkacache_repl_lag_writes", replication.LagWrites);
+                Field("akkacache_repl_bytes_sent", replication.BytesSent);
+            }
         }
 
         if ((sections & Section.Cpu) != 0)
@@ -358,7 +371,17 @@ internal static class InfoReport
         if ((sections & Section.Cluster) != 0)
         {
             Header("Cluster");
-            Field("cluster_enabled", 0);
+            Field("cluster_enabled", node.Cluster is null ? 0 : 1);
+            if (node.Cluster is { } agent)
+            {
+                var stats = node.Replication!.Stats();
+                Field("cluster_state", agent.CanServe ? "ok" : "fail");
+                Field("cluster_current_epoch", agent.Topology?.Epoch ?? 0);
+                Field("cluster_leader", agent.IsLeader ? 1 : 0);
+                Field("cluster_lease_valid", agent.Guard.IsValid ? 1 : 0);
+                Field("cluster_shards_migrating", stats.Migrating);
+                Field("cluster_migration_bytes_sent", stats.BytesSent);
+            }
         }
 
         if ((sections & Section.Keyspace) != 0)
@@ -412,5 +435,22 @@ internal static class InfoReport
             var other => other.ToString().ToLowerInvariant(),
         };
         return $"{name} {Environment.OSVersion.Version} {machine}";
+    }
+
+    private static (int Primary, int Replica, int Importing) ShardRoleCounts(CacheNode node)
+    {
+        var topology = node.Cluster?.Topology;
+        if (topology is null) return (0, 0, 0);
+        int primary = 0, replica = 0, importing = 0;
+        for (int shard = 0; shard < topology.Map.ShardCount; shard++)
+        {
+            switch (topology.RoleOf(shard))
+            {
+                case AkkaCache.Cluster.Topology.ShardRole.Primary: primary++; break;
+                case AkkaCache.Cluster.Topology.ShardRole.Replica: replica++; break;
+                case AkkaCache.Cluster.Topology.ShardRole.Importing: importing++; break;
+            }
+        }
+        return (primary, replica, importing);
     }
 }

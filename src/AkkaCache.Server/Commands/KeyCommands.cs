@@ -273,6 +273,12 @@ internal static class KeyCommands
         long now = session.NowMs;
         while (shard < shards.Length && visited < count)
         {
+            if (!session.Leads(shard))
+            {
+                shard++;
+                next = 0;
+                continue;
+            }
             var table = shards[shard].Table;
             int id = table.NextLiveId(next);
             if (id < 0)
@@ -303,6 +309,7 @@ internal static class KeyCommands
         long now = session.NowMs;
         for (int s = 0; s < shards.Length; s++)
         {
+            if (!session.Leads(s)) continue;
             var table = shards[s].Table;
             for (int id = table.NextLiveId(0); id >= 0; id = table.NextLiveId(id + 1))
             {
@@ -322,11 +329,13 @@ internal static class KeyCommands
         for (int attempt = 0; attempt < 16; attempt++)
         {
             long total = 0;
-            foreach (var shard in shards) total += shard.Table.Count;
+            foreach (var shard in shards)
+                if (session.Leads(shard.Index)) total += shard.Table.Count;
             if (total == 0) break;
             long pick = Random.Shared.NextInt64(total);
             foreach (var shard in shards)
             {
+                if (!session.Leads(shard.Index)) continue;
                 var table = shard.Table;
                 if (pick >= table.Count)
                 {

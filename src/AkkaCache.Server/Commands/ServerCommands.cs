@@ -251,7 +251,8 @@ internal static partial class ServerCommands
     private static void DbSize(ClientSession session, in Request request)
     {
         long count = 0;
-        foreach (var shard in session.Node.Engine.Shards) count += shard.Table.Count;
+        foreach (var shard in session.Node.Engine.Shards)
+            if (session.Leads(shard.Index)) count += shard.Table.Count;
         session.Writer.WriteInteger(count);
     }
 
@@ -263,7 +264,8 @@ internal static partial class ServerCommands
             session.Writer.WriteError("ERR syntax error");
             return;
         }
-        foreach (var shard in session.Node.Engine.Shards) shard.Table.Clear();
+        foreach (var shard in session.Node.Engine.Shards)
+            if (session.Leads(shard.Index)) shard.Table.Clear();
         session.Writer.WriteOk();
     }
 

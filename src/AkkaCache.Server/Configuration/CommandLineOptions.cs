@@ -22,6 +22,16 @@ public static class CommandLineOptions
         ["databases"] = nameof(NodeOptions.Databases),
         ["inline-when-idle"] = nameof(NodeOptions.InlineWhenIdle),
         ["inline-socket-completions"] = nameof(NodeOptions.InlineSocketCompletions),
+        ["cluster-enabled"] = nameof(NodeOptions.ClusterEnabled),
+        ["etcd"] = nameof(NodeOptions.Etcd),
+        ["cluster-name"] = nameof(NodeOptions.ClusterName),
+        ["node-id"] = nameof(NodeOptions.NodeId),
+        ["announce"] = nameof(NodeOptions.Announce),
+        ["zone"] = nameof(NodeOptions.Zone),
+        ["replicas"] = nameof(NodeOptions.Replicas),
+        ["cluster-lease-ttl"] = nameof(NodeOptions.ClusterLeaseTtl),
+        ["cluster-max-shards-in-flight"] = nameof(NodeOptions.ClusterMaxShardsInFlight),
+        ["cluster-proxy"] = nameof(NodeOptions.ClusterProxy),
     };
 
     public sealed record Parsed(Dictionary<string, string?> Settings, string? ConfigFile);

@@ -58,6 +58,44 @@ public sealed class NodeOptions
     /// </summary>
     public bool InlineSocketCompletions { get; set; } = true;
 
+    /// <summary>"yes" joins the cluster named <see cref="ClusterName"/> through etcd; "no" runs standalone.</summary>
+    public string ClusterEnabled { get; set; } = "no";
+
+    /// <summary>etcd's client URL (its JSON gateway), e.g. http://127.0.0.1:2379.</summary>
+    public string Etcd { get; set; } = "http://127.0.0.1:2379";
+
+    public string ClusterName { get; set; } = "akkacache";
+
+    /// <summary>This node's name in the cluster; defaults to its announced endpoint.</summary>
+    public string? NodeId { get; set; }
+
+    /// <summary>host:port clients and peers reach this node at; defaults to the bind address and port.</summary>
+    public string? Announce { get; set; }
+
+    public string? Zone { get; set; }
+
+    /// <summary>Replicas per shard (each on another node, in another zone when zones are given).</summary>
+    public int Replicas { get; set; } = 1;
+
+    /// <summary>Seconds of the member lease: the longest a dead node keeps its shards before failover.</summary>
+    public int ClusterLeaseTtl { get; set; } = 3;
+
+    /// <summary>Shards moving between nodes at once during a rebalance.</summary>
+    public int ClusterMaxShardsInFlight { get; set; } = 16;
+
+    /// <summary>"yes": a node forwards requests for shards it does not own to the owner instead of redirecting.</summary>
+    public string ClusterProxy { get; set; } = "no";
+
+    public bool IsClusterEnabled => YesNo(ClusterEnabled, nameof(ClusterEnabled));
+    public bool IsClusterProxy => YesNo(ClusterProxy, nameof(ClusterProxy));
+
+    private static bool YesNo(string value, string setting) => value.Trim().ToLowerInvariant() switch
+    {
+        "yes" or "true" or "1" => true,
+        "no" or "false" or "0" => false,
+        _ => throw new InvalidOperationException($"Invalid {SectionName}:{setting} '{value}': expected yes or no."),
+    };
+
     public long MaxMemoryBytes => MemorySize.Parse(MaxMemory, nameof(MaxMemory));
     public long ProtoMaxBulkLenBytes => MemorySize.Parse(ProtoMaxBulkLen, nameof(ProtoMaxBulkLen));
     public long ClientQueryBufferLimitBytes { get; private set; } = 1L << 30;
@@ -82,6 +120,27 @@ public sealed class NodeOptions
         if (Hz is < 1 or > 500) throw new InvalidOperationException($"Invalid {SectionName}:Hz {Hz}: expected 1..500.");
         if (Databases != 1) throw new InvalidOperationException($"Invalid {SectionName}:Databases {Databases}: AkkaCache has one database (0).");
         _ = new Core.Keyspace.ShardLayout(Shards);
+        if (!IsClusterEnabled) return;
+        _ = IsClusterProxy;
+        if (!Uri.TryCreate(Etcd, UriKind.Absolute, out var etcd) || etcd.Scheme is not ("http" or "https"))
+            throw new InvalidOperationException($"Invalid {SectionName}:Etcd '{Etcd}': expected a URL like http://127.0.0.1:2379.");
+        if (string.IsNullOrWhiteSpace(ClusterName) || ClusterName.Contains('/'))
+            throw new InvalidOperationException($"Invalid {SectionName}:ClusterName '{ClusterName}': expected a name without '/'.");
+        if (NodeId is not null && (NodeId.Length == 0 || NodeId.Any(c => c is '/' or ' ' || char.IsControl(c))))
+            throw new InvalidOperationException($"Invalid {SectionName}:NodeId '{NodeId}': expected a name without spaces or '/'.");
+        if (Announce is not null) _ = ParseAnnounce(Announce);
+        if (Replicas is < 0 or > 5) throw new InvalidOperationException($"Invalid {SectionName}:Replicas {Replicas}: expected 0..5.");
+        if (ClusterLeaseTtl is < 2 or > 60) throw new InvalidOperationException($"Invalid {SectionName}:ClusterLeaseTtl {ClusterLeaseTtl}: expected 2..60 seconds.");
+        if (ClusterMaxShardsInFlight < 1) throw new InvalidOperationException($"Invalid {SectionName}:ClusterMaxShardsInFlight {ClusterMaxShardsInFlight}.");
+    }
+
+    /// <summary>Splits host:port (the port last, so IPv6 hosts keep their colons).</summary>
+    public static (string Host, int Port) ParseAnnounce(string announce)
+    {
+        int colon = announce.LastIndexOf(':');
+        if (colon <= 0 || !int.TryParse(announce.AsSpan(colon + 1), out int port) || port is < 1 or > 65535)
+            throw new InvalidOperationException($"Invalid {SectionName}:Announce '{announce}': expected host:port.");
+        return (announce[..colon].Trim('[', ']'), port);
     }
 }
 

@@ -16,8 +16,11 @@ internal sealed partial class ClientSession
     /// <summary>A command was refused while queueing: EXEC answers EXECABORT.</summary>
     public bool TransactionFailed { get; set; }
 
+    private int _transactionSlot = -1;      // cluster mode: the one slot every queued command's keys are in
+
     public void BeginTransaction()
     {
+        _transactionSlot = -1;
         InTransaction = true;
         TransactionFailed = false;
         _queued.Clear();
@@ -32,6 +35,24 @@ internal sealed partial class ClientSession
         _queued.Clear();
         Info.InTransaction = false;
         ClearWatches();
+    }
+
+    /// <summary>Cluster mode: a transaction runs on one slot of a shard this node leads (checked again by EXEC).</summary>
+    private bool QueueSlot(CommandDefinition command)
+    {
+        if (_transactionSlot >= 0 && _routedSlot != _transactionSlot)
+        {
+            Writer.WriteError("CROSSSLOT Keys in request don't hash to the same slot");
+            TransactionFailed = true;
+            return false;
+        }
+        if (!MayRun(command, _routedSlot))
+        {
+            TransactionFailed = true;
+            return false;
+        }
+        _transactionSlot = _routedSlot;
+        return true;
     }
 
     /// <summary>Keeps a copy of the request's bytes: the receive buffer is reused before EXEC.</summary>
@@ -118,6 +139,7 @@ internal sealed partial class ClientSession
             var request = new Request(raw, _queuedArgs);
             CommandTable.TryGet(request[0], out var command);
             command.Handler(this, request);
+            if (_node.Replication is not null && (command.Flags & CommandFlags.Write) != 0) Replicate(command, request);
             Info.Commands++;
         }
     }

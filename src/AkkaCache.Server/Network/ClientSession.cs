@@ -153,8 +153,10 @@ internal sealed partial class ClientSession
             Writer.WriteError("NOAUTH Authentication required.");
             return false;
         }
+        if (!CheckSlot(command, request)) return false;
         if (InTransaction && (command.Flags & CommandFlags.NotQueued) == 0)
         {
+            if (_routedSlot >= 0 && !QueueSlot(command)) return false;
             Enqueue();
             return false;
         }
@@ -164,13 +166,17 @@ internal sealed partial class ClientSession
     /// <summary>Enters the shards the command needs and runs it; true if a shard was busy and the rest happens asynchronously.</summary>
     private bool Run(CommandDefinition command, in Request request)
     {
-        if (!command.HasKeys && (command.Flags & CommandFlags.AllShards) == 0 && !ReferenceEquals(command, TransactionCommands.Exec))
+        if (!command.HasKeys && (command.Flags & (CommandFlags.AllShards | CommandFlags.ShardArgument)) == 0 && !ReferenceEquals(command, TransactionCommands.Exec))
         {
             command.Handler(this, request);
             Info.Commands++;
-            return false;
+            return _deferred is not null;
         }
-        if (ReferenceEquals(command, TransactionCommands.Exec)) CollectTransactionShards();
+        if (ReferenceEquals(command, TransactionCommands.Exec))
+        {
+            CollectTransactionShards();
+            _routedSlot = _transactionSlot;
+        }
         else CollectShards(command, request);
         if (!TryEnterShards())
         {
@@ -183,6 +189,12 @@ internal sealed partial class ClientSession
 
     private async ValueTask CompletePendingAsync()
     {
+        if (_deferred is { } deferred)
+        {
+            _deferred = null;
+            await deferred();
+            return;
+        }
         while (_enteredCount < _shardCount)
         {
             var shard = _node.Engine.Shards[_shards[_enteredCount]];
@@ -201,7 +213,15 @@ internal sealed partial class ClientSession
     {
         try
         {
-            command.Handler(this, request);
+            if (_routedSlot < 0 || MayRun(command, _routedSlot))
+            {
+                command.Handler(this, request);
+                if (_node.Replication is not null && (command.Flags & CommandFlags.Write) != 0) Replicate(command, request);
+            }
+            else if (ReferenceEquals(command, TransactionCommands.Exec))
+            {
+                DiscardTransaction();
+            }
         }
         finally
         {
@@ -220,6 +240,12 @@ internal sealed partial class ClientSession
             EnsureShardCapacity(count);
             for (int i = 0; i < count; i++) _shards[i] = i;
             _shardCount = count;
+            return;
+        }
+        if ((command.Flags & CommandFlags.ShardArgument) != 0)
+        {
+            // internal replication commands name their shard; CLUSTER COUNTKEYSINSLOT and the like enter nothing here
+            if (RespNumbers.TryParseInt64(request[1], out long shard) && shard >= 0 && shard < _node.Engine.Shards.Length) AddShard((int)shard);
             return;
         }
         var layout = _node.Engine.Layout;

@@ -16,6 +16,14 @@ public sealed class ManualClock(DateTimeOffset start) : TimeProvider
 
     public long NowMs => GetUtcNow().ToUnixTimeMilliseconds();
 
+    /// <summary>Monotonic time stands still with the wall clock too (lease deadlines are measured with it).</summary>
+    public override long GetTimestamp()
+    {
+        lock (_gate) return _now.UtcTicks;
+    }
+
+    public override long TimestampFrequency => TimeSpan.TicksPerSecond;
+
     public void Advance(TimeSpan by)
     {
         DateTimeOffset target;

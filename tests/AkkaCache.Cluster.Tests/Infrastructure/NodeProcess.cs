@@ -1,0 +1,117 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Net;
+using System.Net.Sockets;
+using System.Text;
+
+namespace AkkaCache.Cluster.Tests.Infrastructure;
+
+/// <summary>
+/// A real AkkaCache node process (the akkacache-server executable built next to the tests), so a test can kill -9 it,
+/// pause it with SIGSTOP, or stop it with SIGTERM exactly as an operator or a crash would.
+/// </summary>
+public sealed class NodeProcess : IAsyncDisposable
+{
+    private readonly Process _process;
+    private readonly StringBuilder _output = new();
+
+    private NodeProcess(Process process, string id, int port)
+    {
+        _process = process;
+        Id = id;
+        Port = port;
+        process.OutputDataReceived += (_, e) => { lock (_output) _output.AppendLine(e.Data); };
+        process.ErrorDataReceived += (_, e) => { lock (_output) _output.AppendLine(e.Data); };
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+    }
+
+    public string Id { get; }
+    public int Port { get; }
+    public int Pid => _process.Id;
+    public bool HasExited => _process.HasExited;
+    public int ExitCode => _process.ExitCode;
+
+    public string Output
+    {
+        get { lock (_output) return _output.ToString(); }
+    }
+
+    public static string ExecutablePath => Path.Combine(AppContext.BaseDirectory, "akkacache-server");
+
+    /// <summary>Starts the executable with <paramref name="args"/> and returns at once (use <see cref="WaitReadyAsync"/>).</summary>
+    public static NodeProcess Start(string id, int port, IEnumerable<string> args)
+    {
+        var start = new ProcessStartInfo(ExecutablePath)
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        foreach (var arg in args) start.ArgumentList.Add(arg);
+        var process = Process.Start(start) ?? throw new InvalidOperationException("akkacache-server could not start");
+        return new NodeProcess(process, id, port);
+    }
+
+    /// <summary>Starts a cluster node on a free port.</summary>
+    public static NodeProcess StartClusterNode(Uri etcd, string cluster, string id, int? port = null, IEnumerable<string>? extra = null)
+    {
+        int p = port ?? FreePort();
+        string[] args =
+        [
+            "--port", p.ToString(CultureInfo.InvariantCulture),
+            "--cluster-enabled", "yes",
+            "--etcd", etcd.ToString(),
+            "--cluster-name", cluster,
+            "--node-id", id,
+            "--announce", $"127.0.0.1:{p}",
+            .. extra ?? [],
+        ];
+        return Start(id, p, args);
+    }
+
+    public async Task WaitReadyAsync(TimeSpan? deadline = null)
+    {
+        await Poll.UntilAsync(() => HasExited || Output.Contains("ready, accepting connections", StringComparison.Ordinal),
+            $"node {Id} to start", deadline ?? TimeSpan.FromSeconds(60));
+        if (HasExited) throw new InvalidOperationException($"node {Id} exited with {ExitCode}: {Output}");
+    }
+
+    public void Kill() => _process.Kill(entireProcessTree: true);
+
+    public void Pause() => Signal("STOP");
+
+    public void Resume() => Signal("CONT");
+
+    public void Terminate() => Signal("TERM");
+
+    private void Signal(string signal)
+    {
+        using var kill = Process.Start("kill", ["-" + signal, _process.Id.ToString(CultureInfo.InvariantCulture)]);
+        kill.WaitForExit();
+    }
+
+    public async Task WaitForExitAsync(TimeSpan deadline)
+    {
+        using var timeout = new CancellationTokenSource(deadline);
+        await _process.WaitForExitAsync(timeout.Token);
+    }
+
+    public static int FreePort()
+    {
+        using var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        socket.Bind(new IPEndPoint(IPAddress.Loopback, 0));
+        return ((IPEndPoint)socket.LocalEndPoint!).Port;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (!_process.HasExited)
+        {
+            Resume(); // a paused process would not die of SIGKILL until resumed on some kernels' accounting; be explicit
+            _process.Kill(entireProcessTree: true);
+            try { await WaitForExitAsync(TimeSpan.FromSeconds(10)); } catch (OperationCanceledException) { }
+        }
+        _process.Dispose();
+    }
+}
