@@ -284,7 +284,7 @@ public sealed class ClusterAgent : IAsyncDisposable
         foreach (var handoff in handoffs)
         {
             if (!int.TryParse(handoff.Key.AsSpan(_handoffPrefix.Length), out int shard) || shard < 0 || shard >= next.ShardCount) continue;
-            if (next.Shards[shard].MigratingTo == Encoding.UTF8.GetString(handoff.Value)) next = ShardAllocator.CompleteMigration(next, shard);
+            next = ShardAllocator.CompleteMigration(next, shard, Encoding.UTF8.GetString(handoff.Value), leaving);
         }
         return ShardAllocator.Rebalance(next, members, settings, null, leaving);
     }

@@ -60,12 +60,12 @@ internal static class ClusterCommands
         var writer = session.Writer;
         if (Ascii.EqualsIgnoreCase(sub, "SLOTS"u8)) topology.WriteSlots(writer);
         else if (Ascii.EqualsIgnoreCase(sub, "SHARDS"u8)) topology.WriteShards(writer);
-        else if (Ascii.EqualsIgnoreCase(sub, "NODES"u8)) writer.WriteBulkString(topology.NodesText());
+        else if (Ascii.EqualsIgnoreCase(sub, "NODES"u8)) topology.WriteNodes(writer);
         else if (Ascii.EqualsIgnoreCase(sub, "MYID"u8)) writer.WriteBulkString(agent.Settings.Self.RedisId);
         else if (Ascii.EqualsIgnoreCase(sub, "INFO"u8))
         {
             var stats = session.Node.Replication!.Stats();
-            writer.WriteVerbatimString("txt", topology.InfoText(new ClusterInfoCounters(agent.CanServe, stats.Migrating, stats.BytesSent, 0, 0)));
+            topology.WriteInfo(writer, new ClusterInfoCounters(agent.CanServe, stats.Migrating, stats.BytesSent, 0, 0));
         }
         else if (Ascii.EqualsIgnoreCase(sub, "COUNTKEYSINSLOT"u8)) KeysInSlot(session, request, count: true);
         else if (Ascii.EqualsIgnoreCase(sub, "GETKEYSINSLOT"u8)) KeysInSlot(session, request, count: false);

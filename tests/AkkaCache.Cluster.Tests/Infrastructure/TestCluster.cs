@@ -1,0 +1,126 @@
+using System.Globalization;
+using System.Text.RegularExpressions;
+using AkkaCache.Protocol;
+
+namespace AkkaCache.Cluster.Tests.Infrastructure;
+
+/// <summary>A real etcd and real node processes forming one cluster, all stopped and cleaned up on dispose.</summary>
+public sealed partial class TestCluster : IAsyncDisposable
+{
+    private readonly List<string> _extraArgs;
+    private int _nextId;
+
+    private TestCluster(EtcdServer etcd, IEnumerable<string> extraArgs)
+    {
+        Etcd = etcd;
+        _extraArgs = [.. extraArgs];
+        Name = "t" + Guid.NewGuid().ToString("N")[..8];
+    }
+
+    public EtcdServer Etcd { get; }
+    public string Name { get; }
+    public List<NodeProcess> Nodes { get; } = [];
+
+    public IEnumerable<NodeProcess> Running => Nodes.Where(n => !n.HasExited);
+
+    /// <summary>Starts etcd and <paramref name="nodes"/> nodes; extra switches go to every node (e.g. --shards 64).</summary>
+    public static async Task<TestCluster> StartAsync(int nodes, params string[] extraArgs)
+    {
+        var etcd = await EtcdServer.StartAsync();
+        var cluster = new TestCluster(etcd, extraArgs);
+        try
+        {
+            for (int i = 0; i < nodes; i++) await cluster.AddNodeAsync(wait: false);
+            await cluster.WaitStableAsync();
+        }
+        catch
+        {
+            await cluster.DisposeAsync();
+            throw;
+        }
+        return cluster;
+    }
+
+    public async Task<NodeProcess> AddNodeAsync(bool wait = true, params string[] extraArgs)
+    {
+        var node = NodeProcess.StartClusterNode(Etcd.ClientUrl, Name, $"node-{_nextId++}", extra: [.. _extraArgs, .. extraArgs]);
+        Nodes.Add(node);
+        await node.WaitReadyAsync();
+        if (wait) await WaitStableAsync();
+        return node;
+    }
+
+    /// <summary>
+    /// Until every running node follows the same map, that map names exactly the running nodes, covers every slot,
+    /// and has no shard in flight.
+    /// </summary>
+    public async Task WaitStableAsync(TimeSpan? deadline = null)
+    {
+        string last = "";
+        await Poll.UntilAsync(async () =>
+        {
+            var running = Running.ToList();
+            var epochs = new HashSet<long>();
+            foreach (var node in running)
+            {
+                var info = await InfoAsync(node);
+                last = $"{node.Id}: {info}";
+                if (Field(info, "cluster_state") != "ok" || Field(info, "cluster_known_nodes") != running.Count.ToString(CultureInfo.InvariantCulture)
+                    || Field(info, "cluster_slots_assigned") != "16384" || Field(info, "cluster_shards_migrating") != "0")
+                    return false;
+                epochs.Add(long.Parse(Field(info, "cluster_current_epoch")!, CultureInfo.InvariantCulture));
+                var nodes = await TextAsync(node, "CLUSTER", "NODES");
+                if (nodes.Contains("->-", StringComparison.Ordinal) || nodes.Contains("-<-", StringComparison.Ordinal)) return false;
+            }
+            return epochs.Count == 1;
+        }, "a stable cluster map: " + last, deadline ?? TimeSpan.FromSeconds(90));
+    }
+
+    public static async Task<string> InfoAsync(NodeProcess node) => await TextAsync(node, "CLUSTER", "INFO");
+
+    public static async Task<string> TextAsync(NodeProcess node, params string[] args)
+    {
+        try
+        {
+            await using var client = await RespTestClient.ConnectAsync(node.Port);
+            var reply = await client.SendAsync(args);
+            return reply.IsError ? "error: " + reply.AsString() : reply.AsString() ?? "";
+        }
+        catch (System.Net.Sockets.SocketException e)
+        {
+            return "unreachable: " + e.Message;
+        }
+    }
+
+    public static string? Field(string info, string name)
+    {
+        var match = Regex.Match(info, "^" + Regex.Escape(name) + ":(.*?)\r?$", RegexOptions.Multiline);
+        return match.Success ? match.Groups[1].Value : null;
+    }
+
+    /// <summary>Primary slot counts per node from CLUSTER NODES ("myself" and the others alike), keyed by the endpoint's port.</summary>
+    public static Dictionary<int, int> SlotsPerNode(string nodesText)
+    {
+        var slots = new Dictionary<int, int>();
+        foreach (var line in nodesText.Split('\n', StringSplitOptions.RemoveEmptyEntries))
+        {
+            var fields = line.Split(' ');
+            int port = int.Parse(fields[1].Split('@')[0].Split(':')[^1], CultureInfo.InvariantCulture);
+            int count = 0;
+            foreach (var range in fields.Skip(8))
+            {
+                if (range.StartsWith('[')) continue;
+                var bounds = range.Split('-');
+                count += bounds.Length == 1 ? 1 : int.Parse(bounds[1], CultureInfo.InvariantCulture) - int.Parse(bounds[0], CultureInfo.InvariantCulture) + 1;
+            }
+            slots[port] = count;
+        }
+        return slots;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        foreach (var node in Nodes) await node.DisposeAsync();
+        await Etcd.DisposeAsync();
+    }
+}
