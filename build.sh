@@ -10,6 +10,7 @@ need_packages=()
 
 check_tools() {
   command -v redis-cli >/dev/null 2>&1 || need_packages+=(redis-tools)
+  command -v etcd >/dev/null 2>&1 || need_packages+=(etcd-server)
 }
 
 install_deps() {
@@ -24,8 +25,12 @@ install_deps() {
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -qq
   apt-get install -y -qq --no-install-recommends "${need_packages[@]}" >/dev/null
-  # Debian starts redis-server on install when it comes along; the tests use their own ports, but keep the machine quiet
-  if command -v systemctl >/dev/null 2>&1; then systemctl stop redis-server >/dev/null 2>&1 || true; fi
+  # Debian starts redis-server and etcd on install (etcd on 127.0.0.1:2379); the tests start their own on free ports, so keep
+  # the machine quiet and port 2379 free for deploy/local-cluster.sh
+  if command -v systemctl >/dev/null 2>&1; then
+    systemctl stop redis-server >/dev/null 2>&1 || true
+    systemctl stop etcd >/dev/null 2>&1 || true
+  fi
 }
 
 case "${1:-build}" in

@@ -18,6 +18,8 @@ public sealed class EtcdClient : IDisposable
     /// <summary>Bounds each unary call of a client that made its own HttpClient, so a hung etcd cannot stall a lease renewal forever.</summary>
     public static readonly TimeSpan DefaultRequestTimeout = TimeSpan.FromSeconds(10);
 
+    private const int GrpcNotFound = 5;
+
     private static readonly MediaTypeHeaderValue JsonMediaType = new("application/json");
 
     private readonly Uri _endpoint;
@@ -66,7 +68,7 @@ public sealed class EtcdClient : IDisposable
         });
         using var doc = await PostAsync("v3/lease/grant", body, ct);
         var id = EtcdJson.Int64(doc.RootElement, "ID");
-        if (id == 0) throw new EtcdException("etcd granted no lease: " + EtcdJson.String(doc.RootElement, "error"));
+        if (id == 0) throw new EtcdException("etcd answered a lease grant without a lease id: " + doc.RootElement.GetRawText());
         return id;
     }
 
@@ -245,8 +247,6 @@ public sealed class EtcdClient : IDisposable
         _watchHttp.Dispose();
         _ownedHandler.Dispose();
     }
-
-    private const int GrpcNotFound = 5;
 
     private async IAsyncEnumerable<EtcdWatchEvent> WatchAsync(byte[] body, [EnumeratorCancellation] CancellationToken ct)
     {
