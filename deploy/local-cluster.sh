@@ -57,8 +57,10 @@ names=()
 
 stop_all() {
   trap - INT TERM EXIT
-  # nodes first, so none sees its etcd vanish while it is still serving
-  for ((k = ${#pids[@]} - 1; k >= 0; k--)); do kill -TERM "${pids[k]}" 2>/dev/null || true; done
+  # nodes first, so none sees its etcd vanish while it is still serving; SIGINT stops a node at once
+  # (SIGTERM would be a graceful leave, which has nowhere to go when every node stops)
+  for ((k = ${#pids[@]} - 1; k >= 1; k--)); do kill -INT "${pids[k]}" 2>/dev/null || true; done
+  kill -TERM "${pids[0]}" 2>/dev/null || true
   local deadline=$((SECONDS + 15))
   for pid in "${pids[@]}"; do
     while kill -0 "$pid" 2>/dev/null && [ $SECONDS -lt $deadline ]; do sleep 0.1; done
@@ -139,14 +141,19 @@ fi
 echo "logs      $workdir/*.log"
 echo "Ctrl-C stops the cluster and deletes $workdir"
 
-# runs until Ctrl-C, or until a process dies on its own, which is reported with its log
+# runs until Ctrl-C. A node that dies (kill -9 it to watch a failover) is reported and the rest keep running;
+# etcd dying ends everything
+reported=()
 while true; do
   set +e
   wait -n "${pids[@]}"
   set -e
+  kill -0 "${pids[0]}" 2>/dev/null || fail "etcd exited unexpectedly" "$workdir/etcd.log"
   for k in "${!pids[@]}"; do
-    if ! kill -0 "${pids[k]}" 2>/dev/null; then
-      fail "${names[k]} exited unexpectedly" "$workdir/${names[k]}.log"
+    if ! kill -0 "${pids[k]}" 2>/dev/null && [ -z "${reported[k]:-}" ]; then
+      reported[k]=1
+      echo "local-cluster: ${names[k]} exited; its shards fail over to the others (log: $workdir/${names[k]}.log)"
     fi
   done
+  sleep 0.2
 done
