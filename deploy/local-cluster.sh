@@ -61,7 +61,7 @@ stop_all() {
   # (SIGTERM would be a graceful leave, which has nowhere to go when every node stops)
   for ((k = ${#pids[@]} - 1; k >= 1; k--)); do kill -INT "${pids[k]}" 2>/dev/null || true; done
   kill -TERM "${pids[0]}" 2>/dev/null || true
-  local deadline=$((SECONDS + 15))
+  local deadline=$((SECONDS + 5))
   for pid in "${pids[@]}"; do
     while kill -0 "$pid" 2>/dev/null && [ $SECONDS -lt $deadline ]; do sleep 0.1; done
     kill -KILL "$pid" 2>/dev/null || true

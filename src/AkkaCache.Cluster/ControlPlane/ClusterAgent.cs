@@ -100,8 +100,15 @@ public sealed class ClusterAgent : IAsyncDisposable
         var self = _settings.Self with { Incarnation = lease };
         await _etcd.PutAsync(_memberKey, JsonSerializer.SerializeToUtf8Bytes(self, ShardMapJson.Default.ClusterMember), lease, cancellation);
         if (_leaving) await _etcd.PutAsync(_leavingPrefix + _settings.Self.Id, Encoding.UTF8.GetBytes("leaving"), lease, cancellation);
-        Volatile.Write(ref _lease, lease);
-        _hub.SelfIncarnation = lease;
+        lock (_applyGate)
+        {
+            // any map applied from now on is read for the new incarnation; one applied before is forgotten
+            Volatile.Write(ref _lease, lease);
+            _hub.SelfIncarnation = lease;
+            Volatile.Write(ref _topology, null);
+        }
+        await LoadMapAsync(cancellation);
+        // only now: serving before the current map is known could act on assignments of the previous incarnation
         Guard.Confirmed(sentAt);
     }
 
@@ -128,7 +135,6 @@ public sealed class ClusterAgent : IAsyncDisposable
                 Volatile.Write(ref _topology, null);
                 _hub.DropEverything();
                 await RegisterAsync(token);
-                await LoadMapAsync(token);
             }
             catch (OperationCanceledException) when (token.IsCancellationRequested)
             {

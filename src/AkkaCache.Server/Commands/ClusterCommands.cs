@@ -203,6 +203,11 @@ internal static class ClusterCommands
     {
         shard = -1;
         table = null!;
+        if (session.ReplicationSender is null)
+        {
+            session.Writer.WriteError($"ERR {Encoding.ASCII.GetString(request[0]).ToUpperInvariant()} is for replication links only (AC.RHELLO first)");
+            return false;
+        }
         var hub = session.Node.Replication;
         if (hub is null || !RespNumbers.TryParseInt64(request[1], out long index) || index < 0 || index >= session.Node.Engine.Shards.Length)
             return false;
@@ -257,6 +262,11 @@ internal static class ClusterCommands
 
     private static void ReplicationMark(ClientSession session, in Request request)
     {
+        if (session.ReplicationSender is null)
+        {
+            Accept(session, request, out _, out _); // writes the refusal
+            return;
+        }
         RespNumbers.TryParseInt64(request[2], out long seq);
         int shard = ParseShard(request);
         bool accepted = Accept(session, request, out _, out _);

@@ -15,7 +15,10 @@ public sealed class RedirectingClient(TestCluster cluster) : IAsyncDisposable
     public int Asked { get; private set; }
     public int Retried { get; private set; }
 
-    public async Task<RespValue> SendAsync(params string[] args)
+    public async Task<RespValue> SendAsync(params string[] args) => (await SendAsync(args, null)).Reply;
+
+    /// <summary>Sends <paramref name="args"/> to the owner; on success sends <paramref name="followUp"/> (e.g. WAIT) on the same connection.</summary>
+    public async Task<(RespValue Reply, RespValue? FollowUp)> SendAsync(string[] args, string[]? followUp)
     {
         int port = cluster.Running.First().Port;
         var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
@@ -24,11 +27,13 @@ public sealed class RedirectingClient(TestCluster cluster) : IAsyncDisposable
         {
             if (DateTime.UtcNow > deadline) throw new TimeoutException($"{string.Join(' ', args)} did not complete");
             RespValue reply;
+            RespValue? followUpReply = null;
             try
             {
                 var connection = await ConnectAsync(port);
                 if (asking) (await connection.SendAsync("ASKING")).AssertOk();
                 reply = await connection.SendAsync(args);
+                if (!reply.IsError && followUp is not null) followUpReply = await connection.SendAsync(followUp);
             }
             catch (Exception e) when (e is System.Net.Sockets.SocketException or IOException or InvalidOperationException)
             {
@@ -39,7 +44,7 @@ public sealed class RedirectingClient(TestCluster cluster) : IAsyncDisposable
                 continue;
             }
             asking = false;
-            if (!reply.IsError) return reply;
+            if (!reply.IsError) return (reply, followUpReply);
             string error = reply.AsString()!;
             if (error.StartsWith("MOVED ", StringComparison.Ordinal))
             {
@@ -60,7 +65,7 @@ public sealed class RedirectingClient(TestCluster cluster) : IAsyncDisposable
                 await Task.Delay(50);
                 continue;
             }
-            return reply;
+            return (reply, null);
         }
     }
 

@@ -1,0 +1,140 @@
+using System.Globalization;
+using AkkaCache.Cluster.Tests.Infrastructure;
+using AkkaCache.Core.Keyspace;
+
+namespace AkkaCache.Cluster.Tests;
+
+/// <summary>Cluster tests start real processes: one at a time, so two cores are not shared by several clusters.</summary>
+[CollectionDefinition(Name, DisableParallelization = true)]
+public sealed class ClusterProcesses
+{
+    public const string Name = "cluster processes";
+}
+
+/// <summary>The client-facing Redis Cluster contract, on real node processes over a real etcd.</summary>
+[Collection(ClusterProcesses.Name)]
+public sealed class ClusterContractTests
+{
+    [Fact]
+    public async Task A_node_that_cannot_reach_etcd_says_so_and_exits_non_zero()
+    {
+        int closedPort = NodeProcess.FreePort();
+        await using var node = NodeProcess.StartClusterNode(new Uri($"http://127.0.0.1:{closedPort}"), "nowhere", "lonely");
+        await node.WaitForExitAsync(TimeSpan.FromSeconds(60));
+        Assert.NotEqual(0, node.ExitCode);
+        Assert.Contains($"Cannot reach etcd at http://127.0.0.1:{closedPort}/", node.Output);
+    }
+
+    [Fact]
+    public async Task Every_slot_is_served_and_primaries_stay_balanced_as_nodes_join_one_to_five()
+    {
+        await using var cluster = await TestCluster.StartAsync(1);
+        for (int size = 1; size <= 5; size++)
+        {
+            if (size > 1) await cluster.AddNodeAsync();
+            foreach (var node in cluster.Running)
+            {
+                var slots = TestCluster.SlotsPerNode(await TestCluster.TextAsync(node, "CLUSTER", "NODES"));
+                Assert.Equal(size, slots.Count);
+                Assert.Equal(HashSlot.Count, slots.Values.Sum());
+                // 1024 shards of 16 slots: balanced to within one shard per node
+                Assert.True(slots.Values.Max() - slots.Values.Min() <= 16, $"{size} nodes: {string.Join(", ", slots)}");
+            }
+            var ranges = await SlotRangesAsync(cluster.Running.First());
+            Assert.Equal(Enumerable.Range(0, HashSlot.Count), ranges.SelectMany(r => Enumerable.Range(r.First, r.Last - r.First + 1)).Order());
+        }
+    }
+
+    [Fact]
+    public async Task Redis_cli_in_cluster_mode_writes_and_reads_through_any_node()
+    {
+        await using var cluster = await TestCluster.StartAsync(3);
+        var nodes = cluster.Running.ToList();
+        for (int i = 0; i < 30; i++)
+        {
+            var (code, output) = await RedisCli.RunAsync(nodes[i % 3].Port, "-c", "SET", $"user:{i}", $"value-{i}");
+            Assert.True(code == 0 && output.Trim() == "OK", output);
+        }
+        for (int i = 0; i < 30; i++)
+        {
+            var (code, output) = await RedisCli.RunAsync(nodes[(i + 1) % 3].Port, "-c", "GET", $"user:{i}");
+            Assert.True(code == 0, output);
+            Assert.Equal($"value-{i}", output.Trim());
+        }
+    }
+
+    [Fact]
+    public async Task Redirects_and_refusals_follow_the_redis_cluster_formats()
+    {
+        await using var cluster = await TestCluster.StartAsync(2);
+        var nodes = cluster.Running.ToList();
+        await using var first = await RespTestClient.ConnectAsync(nodes[0].Port);
+        await using var second = await RespTestClient.ConnectAsync(nodes[1].Port);
+
+        Assert.Equal(12182, (await first.SendAsync("CLUSTER", "KEYSLOT", "foo")).Int());
+        var info = (await first.SendAsync("INFO", "server")).AsString()!;
+        Assert.Contains("redis_mode:cluster", info);
+        Assert.Contains("cluster_enabled:1", (await first.SendAsync("INFO", "cluster")).AsString());
+
+        // the node that owns slot 12182 answers; the other sends the client there with the exact -MOVED line
+        var ranges = await SlotRangesAsync(nodes[0]);
+        int ownerPort = ranges.Single(r => r.First <= 12182 && 12182 <= r.Last).Port;
+        var owner = ownerPort == nodes[0].Port ? first : second;
+        var other = ownerPort == nodes[0].Port ? second : first;
+        (await owner.SendAsync("SET", "foo", "bar")).AssertOk();
+        Assert.Equal($"MOVED 12182 127.0.0.1:{ownerPort}", (await other.SendAsync("GET", "foo")).AsString());
+        Assert.Equal($"MOVED 12182 127.0.0.1:{ownerPort}", (await other.SendAsync("SET", "foo", "x")).AsString());
+
+        // keys of one command must share a slot; hash tags make them
+        (await owner.SendAsync("MSET", "{foo}a", "1", "{foo}b", "2")).AssertOk();
+        (await owner.SendAsync("MSET", "foo", "1", "bar", "2")).AssertError("CROSSSLOT Keys in request don't hash to the same slot");
+        Assert.Equal("bar", (await owner.SendAsync("GET", "foo")).AsString()); // the refused MSET changed nothing
+
+        Assert.Equal(3, (await owner.SendAsync("CLUSTER", "COUNTKEYSINSLOT", "12182")).Int());
+        var keys = (await owner.SendAsync("CLUSTER", "GETKEYSINSLOT", "12182", "10")).Items!.Select(k => k.AsString()).Order();
+        Assert.Equal(["foo", "{foo}a", "{foo}b"], keys);
+        (await owner.SendAsync("CLUSTER", "COUNTKEYSINSLOT", "16384")).AssertError("ERR Invalid or out of range slot");
+
+        // MYID is this node's line marked myself in CLUSTER NODES
+        string myId = (await owner.SendAsync("CLUSTER", "MYID")).AsString()!;
+        var myLine = (await owner.SendAsync("CLUSTER", "NODES")).AsString()!.Split('\n').Single(l => l.Contains("myself"));
+        Assert.StartsWith(myId + " 127.0.0.1:" + ownerPort, myLine);
+
+        // READONLY lets the replica serve reads (replicas default to 1), never writes
+        await Poll.UntilAsync(async () =>
+        {
+            await other.SendAsync("READONLY");
+            var read = await other.SendAsync("GET", "foo");
+            return !read.IsError && read.AsString() == "bar";
+        }, "the replica to serve the replicated value after READONLY");
+        Assert.StartsWith("MOVED", (await other.SendAsync("SET", "foo", "x")).AsString());
+        (await other.SendAsync("READWRITE")).AssertOk();
+        Assert.StartsWith("MOVED", (await other.SendAsync("GET", "foo")).AsString());
+
+        // WAIT counts the replicas that acknowledged this connection's last write
+        (await owner.SendAsync("SET", "foo", "waited")).AssertOk();
+        Assert.Equal(1, (await owner.SendAsync("WAIT", "1", "5000")).Int());
+        (await owner.SendAsync("WAIT", "-1", "0")).AssertError("ERR value is out of range, must be positive");
+
+        // ASKING is one-shot and only opens shards being imported: here nothing is, so it changes nothing
+        (await other.SendAsync("ASKING")).AssertOk();
+        Assert.StartsWith("MOVED", (await other.SendAsync("GET", "foo")).AsString());
+
+        (await first.SendAsync("CLUSTER", "NOSUCH")).AssertErrorStartsWith("ERR unknown subcommand 'NOSUCH'");
+        // replication records from a plain client are refused with an answer (a link gets none) and change nothing
+        (await owner.SendAsync("AC.RSET", "0", "1", "foo", "forged", "0")).AssertError("ERR AC.RSET is for replication links only (AC.RHELLO first)");
+        Assert.Equal("waited", (await owner.SendAsync("GET", "foo")).AsString());
+    }
+
+    internal sealed record SlotRange(int First, int Last, int Port);
+
+    internal static async Task<List<SlotRange>> SlotRangesAsync(NodeProcess node)
+    {
+        await using var client = await RespTestClient.ConnectAsync(node.Port);
+        var reply = await client.SendAsync("CLUSTER", "SLOTS");
+        return reply.Items!.Select(r => new SlotRange((int)r.Items![0].Integer, (int)r.Items[1].Integer,
+            (int)r.Items[2].Items![1].Integer)).ToList();
+    }
+
+    internal static string Port(int port) => port.ToString(CultureInfo.InvariantCulture);
+}
