@@ -194,7 +194,8 @@ public sealed class ReplicationHub : IAsyncDisposable
             {
                 var role = topology.RoleOf(shard);
                 var before = previous?.RoleOf(shard) ?? ShardRole.None;
-                if (role != ShardRole.Primary && PhaseOf(shard) != HandoffPhase.None)
+                bool targetChanged = previous is not null && previous.Map.Shards[shard].MigratingTo != map.Shards[shard].MigratingTo;
+                if ((role != ShardRole.Primary || targetChanged) && PhaseOf(shard) != HandoffPhase.None)
                 {
                     Volatile.Write(ref _handoff[shard], (int)HandoffPhase.None);
                     Interlocked.Decrement(ref _handoffCount);

@@ -27,8 +27,9 @@ public sealed record AllocationSettings(int ReplicaCount, int MaxShardsInFlight)
 /// then by id). With no live replica but a live migration target, the target is promoted (it holds at least part of
 /// the data); with neither, the shard goes straight to the member furthest below its quota (its data is lost: it is a
 /// cache). A migration whose target is dead or leaving, or whose primary died, is cancelled. A migration whose target
-/// is now above its quota (e.g. after a member joined) goes back to its primary if that is below its quota, else to
-/// the member furthest below quota. Migrations beyond the in-flight limit (if it was lowered) are cancelled. If every
+/// is now above its quota (e.g. after a member joined) is nevertheless completed: its hand-off may already have
+/// made the target the one answering for the shard (-ASK), and taking it back could drop writes the target
+/// acknowledged; the overshoot moves back later like any excess. If every
 /// live member is leaving, the leaving set is ignored: someone has to serve.</para>
 /// <para><b>Replicas.</b> A shard wants min(ReplicaCount, A − 1) replicas (A while its primary is leaving and not yet
 /// migrating: they are where it will go), never on its primary nor its migration target nor a leaving member. While a
@@ -173,7 +174,6 @@ public static class ShardAllocator
             {
                 ReadAndFailOver();
                 SetQuotas(_load, _quota, _shardCount);
-                CancelMigrations();
                 AssignUnowned();
                 StartMigrations();
                 PlaceReplicas();
@@ -253,38 +253,6 @@ public static class ShardAllocator
             var share = total / _activeCount;
             var extra = total % _activeCount;
             for (var k = 0; k < order.Count; k++) quota[order[k]] = share + (k < extra ? 1 : 0);
-        }
-
-        /// <summary>
-        /// Cancels migrations above the in-flight limit. A migration to a member now above its quota (e.g. after a
-        /// join) goes back to its primary when that one is below quota, or else to the member furthest below quota.
-        /// </summary>
-        private void CancelMigrations()
-        {
-            var inFlight = 0;
-            for (var s = 0; s < _shardCount; s++)
-            {
-                var t = _target[s];
-                if (t < 0) continue;
-                var p = _primary[s];
-                if (inFlight >= _settings.MaxShardsInFlight || (_load[t] > _quota[t] && _active[p] && _load[p] < _quota[p]))
-                {
-                    _target[s] = -1;
-                    _load[t]--;
-                    _load[p]++;
-                    continue;
-                }
-                inFlight++;
-                if (_load[t] <= _quota[t]) continue;
-                var best = -1;
-                for (var i = 0; i < _n; i++)
-                    if (_active[i] && i != p && _load[i] < _quota[i]
-                        && (best < 0 || _quota[i] - _load[i] > _quota[best] - _load[best])) best = i;
-                if (best < 0) continue;
-                _target[s] = best;
-                _load[t]--;
-                _load[best]++;
-            }
         }
 
         /// <summary>Shards nobody live holds go straight to the member furthest below its quota.</summary>

@@ -83,7 +83,10 @@ internal sealed partial class ClientSession
                         Writer.WriteError("TRYAGAIN The slot is being handed over to another node, try again shortly");
                         return false;
                     default:
-                        ClusterTopology.WriteAskError(Writer, slot, topology.MigrationTargetEndpoint(shard));
+                        var target = topology.MigrationTargetEndpoint(shard);
+                        // the map moved on between the phase and this read: the client retries against the new one
+                        if (target.IsEmpty) Writer.WriteError("TRYAGAIN The slot is being handed over to another node, try again shortly");
+                        else ClusterTopology.WriteAskError(Writer, slot, target);
                         return false;
                 }
             case ShardRole.Importing when asking:

@@ -121,6 +121,10 @@ public sealed partial class TestCluster : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         foreach (var node in Nodes) await node.DisposeAsync();
+        // kept for a failed run's post-mortem (CI shows the path in the failure output of WaitStableAsync and friends)
+        var logs = Path.Combine(Path.GetTempPath(), "akkacache-test-logs");
+        Directory.CreateDirectory(logs);
+        foreach (var node in Nodes) await File.WriteAllTextAsync(Path.Combine(logs, $"{Name}-{node.Id}.log"), node.Output);
         await Etcd.DisposeAsync();
     }
 }
