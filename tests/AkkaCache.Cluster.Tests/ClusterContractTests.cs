@@ -126,6 +126,31 @@ public sealed class ClusterContractTests
         Assert.Equal("waited", (await owner.SendAsync("GET", "foo")).AsString());
     }
 
+    [Fact]
+    public async Task In_proxy_mode_any_node_answers_for_every_key_without_redirects()
+    {
+        await using var cluster = await TestCluster.StartAsync(2, "--cluster-proxy", "yes");
+        var nodes = cluster.Running.ToList();
+        await using var first = await RespTestClient.ConnectAsync(nodes[0].Port);
+        await using var second = await RespTestClient.ConnectAsync(nodes[1].Port);
+        for (int i = 0; i < 100; i++) (await first.SendAsync("SET", "plain:" + i, "v" + i)).AssertOk();
+        for (int i = 0; i < 100; i++)
+        {
+            Assert.Equal("v" + i, (await second.SendAsync("GET", "plain:" + i)).AsString());
+            Assert.Equal(1, (await first.SendAsync("EXISTS", "plain:" + i)).Int());
+        }
+        // errors come back from the owner unchanged, and a client that is not cluster-aware needs nothing else
+        (await second.SendAsync("INCR", "plain:1")).AssertError("ERR value is not an integer or out of range");
+        var (code, output) = await RedisCli.RunAsync(nodes[0].Port, "GET", "plain:42");
+        Assert.True(code == 0 && output.Trim() == "v42", output);
+        // inside MULTI a transaction stays on one node: the client is told where to go
+        (await first.SendAsync("MULTI")).AssertOk();
+        var queued = await first.SendAsync("GET", "foo");
+        var exec = await first.SendAsync("EXEC");
+        Assert.True(queued.AsString() == "QUEUED" || queued.AsString()!.StartsWith("MOVED", StringComparison.Ordinal), queued.ToString());
+        Assert.False(exec.IsError && !exec.AsString()!.StartsWith("EXECABORT", StringComparison.Ordinal), exec.ToString());
+    }
+
     internal sealed record SlotRange(int First, int Last, int Port);
 
     internal static async Task<List<SlotRange>> SlotRangesAsync(NodeProcess node)

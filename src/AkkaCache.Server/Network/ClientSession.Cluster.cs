@@ -86,7 +86,7 @@ internal sealed partial class ClientSession
                         var target = topology.MigrationTargetEndpoint(shard);
                         // the map moved on between the phase and this read: the client retries against the new one
                         if (target.IsEmpty) Writer.WriteError("TRYAGAIN The slot is being handed over to another node, try again shortly");
-                        else ClusterTopology.WriteAskError(Writer, slot, target);
+                        else Redirect(command, slot, target, ask: true);
                         return false;
                 }
             case ShardRole.Importing when asking:
@@ -100,8 +100,27 @@ internal sealed partial class ClientSession
             Writer.WriteError("CLUSTERDOWN Hash slot not served");
             return false;
         }
-        ClusterTopology.WriteMovedError(Writer, slot, primary);
+        Redirect(command, slot, primary, ask: false);
         return false;
+    }
+
+    private ClusterProxy? _proxy;
+
+    /// <summary>-MOVED / -ASK, or in proxy mode the owner's own answer (not inside MULTI: a transaction runs on one node).</summary>
+    private void Redirect(CommandDefinition command, int slot, ReadOnlySpan<byte> endpoint, bool ask)
+    {
+        if (!_node.Options.IsClusterProxy || InTransaction || ReferenceEquals(command, TransactionCommands.Exec) || ReplicationSender is not null)
+        {
+            if (ask) ClusterTopology.WriteAskError(Writer, slot, endpoint);
+            else ClusterTopology.WriteMovedError(Writer, slot, endpoint);
+            return;
+        }
+        // the receive buffer is reused before the owner answers: the request travels as a copy
+        var request = _buffer.Span.Slice(_requestStart, _requestLength).ToArray();
+        string owner = System.Text.Encoding.ASCII.GetString(endpoint);
+        _proxy ??= new ClusterProxy();
+        var proxy = _proxy;
+        Defer(() => proxy.ForwardAsync(owner, request, ask, Writer));
     }
 
     /// <summary>After a write on a primary: the resulting state of each key goes to the shard's replicas and migration target.</summary>

@@ -184,7 +184,7 @@ internal sealed partial class ClientSession
             return true;
         }
         Execute(command, request);
-        return false;
+        return _deferred is not null;
     }
 
     private async ValueTask CompletePendingAsync()
@@ -207,6 +207,11 @@ internal sealed partial class ClientSession
         _pending = null;
         NowMs = _node.NowMs;
         Execute(command, CurrentRequest);
+        if (_deferred is { } forward)
+        {
+            _deferred = null;
+            await forward();
+        }
     }
 
     private void Execute(CommandDefinition command, in Request request)
@@ -316,6 +321,7 @@ internal sealed partial class ClientSession
 
     private void OnClosed()
     {
+        if (_proxy is { } proxy) _ = proxy.DisposeAsync().AsTask();
         ClearWatches();
         _node.Clients.Remove(Info);
     }
