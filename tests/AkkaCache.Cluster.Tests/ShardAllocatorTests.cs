@@ -148,32 +148,72 @@ public sealed class ShardAllocatorTests(ITestOutputHelper output)
     }
 
     [Fact]
-    public void Lowering_the_limit_cancels_migrations_beyond_it()
+    public void Lowering_the_limit_keeps_the_migrations_in_flight_and_starts_none_until_below_it()
     {
         var world = new World(Shards, new AllocationSettings(1, 10));
         world.Live.AddRange(Nodes(2));
         world.Converge();
         world.Live.Add(M("n3"));
-        Assert.Equal(10, world.Step().Shards.Count(a => a.MigratingTo is not null));
+        var started = world.Step();
+        var inFlight = Migrations(started);
+        Assert.Equal(10, inFlight.Count);
+
+        // a lower limit cancels nothing (a hand-off may already have passed write authority to the target)
         world.Settings = new AllocationSettings(1, 4);
-        Assert.Equal(4, world.Step().Shards.Count(a => a.MigratingTo is not null));
+        Assert.Same(started, world.Step());
+
+        // completing down to the new limit starts nothing
+        foreach (var s in inFlight.Keys.Take(6)) world.Complete(s);
+        var map = world.Step();
+        Assert.Equal(inFlight.Skip(6).ToList(), Migrations(map).ToList());
+
+        // one below it: exactly one new migration starts, and the others stay as they were
+        world.Complete(inFlight.Keys.ElementAt(6));
+        map = world.Step();
+        var now = Migrations(map);
+        Assert.Equal(4, now.Count);
+        Assert.Subset(now.ToHashSet(), inFlight.Skip(7).ToHashSet());
+
+        world.Converge(); // checks the limit at every step
+        world.CheckSteady();
     }
 
     [Fact]
-    public void Migrations_to_a_member_that_became_overloaded_are_retargeted()
+    public void Migrations_to_a_member_that_became_overloaded_are_kept_and_the_overshoot_moves_later()
     {
         // n1 holds all 8 shards and migrates 4 to n2; then a third member joins and n2's quota drops to 3.
         var world = new World(8, new AllocationSettings(0, 8));
         world.Live.AddRange(Nodes(1));
         world.Converge();
         world.Live.Add(M("n2"));
-        Assert.Equal(4, world.Step().Shards.Count(a => a.MigratingTo == "n2"));
+        var toN2 = Migrations(world.Step());
+        Assert.Equal(4, toN2.Count);
+        Assert.All(toN2.Values, t => Assert.Equal("n2", t));
+
         world.Live.Add(M("n3"));
         var map = world.Step();
-        Assert.Equal(3, map.Shards.Count(a => a.MigratingTo == "n2")); // one retargeted: n2's quota is now 3
-        Assert.Equal(2, map.Shards.Count(a => a.MigratingTo == "n3"));
+        // kept: n2 may already answer for them (-ASK); taking them back could drop writes it acknowledged
+        foreach (var s in toN2.Keys)
+        {
+            Assert.Equal("n1", map.Shards[s].Primary);
+            Assert.Equal("n2", map.Shards[s].MigratingTo);
+        }
+        // only n1's own excess moves now (n1 keeps 3, n2 is getting 4 of quota 3, n3 gets 1 of quota 2)
+        Assert.Equal(1, map.Shards.Count(a => a.MigratingTo == "n3" && a.Primary == "n1"));
+        Assert.Equal(5, map.Shards.Count(a => a.MigratingTo is not null));
+
+        // once n2 owns its 4 shards, its excess moves like any other
+        foreach (var s in Migrations(map).Keys) world.Complete(s);
+        map = world.Step();
+        Assert.Equal(4, map.Shards.Count(a => a.Primary == "n2"));
+        var excess = Migrations(map);
+        Assert.Single(excess);
+        var (shard, target) = excess.Single();
+        Assert.Equal("n2", map.Shards[shard].Primary);
+        Assert.Equal("n3", target);
+
         world.Converge();
-        world.CheckSteady();
+        world.CheckSteady(); // 3, 3, 2
     }
 
     // ---- failover ----
@@ -504,6 +544,11 @@ public sealed class ShardAllocatorTests(ITestOutputHelper output)
 
     private static int Ceiling(int a, int b) => (a + b - 1) / b;
 
+    /// <summary>The shards migrating in <paramref name="map"/>, by shard, with their targets.</summary>
+    private static SortedDictionary<int, string> Migrations(ShardMap map) =>
+        new(Enumerable.Range(0, map.ShardCount).Where(s => map.Shards[s].MigratingTo is not null)
+            .ToDictionary(s => s, s => map.Shards[s].MigratingTo!));
+
     private static ShardMap Fixed(ShardAssignment shard0, int replicas = 3, params string[] members) => new()
     {
         Epoch = 5,
@@ -564,6 +609,8 @@ public sealed class ShardAllocatorTests(ITestOutputHelper output)
             Assert.Equal(before.Epoch + 1, after.Epoch);
             Assert.Equal(target, after.Shards[shard].Primary);
             Assert.Null(after.Shards[shard].MigratingTo);
+            for (var s = 0; s < shards; s++)
+                if (s != shard) Assert.Same(before.Shards[s], after.Shards[s]);
             CheckAssignments(after, strictMembers: false);
             CountCopies(before, after);
             History.Add(after);
@@ -624,6 +671,7 @@ public sealed class ShardAllocatorTests(ITestOutputHelper output)
             var ceiling = Ceiling(shards, staying.Count);
             var live = Live.Select(m => m.Id).ToHashSet();
             var load = Loads(after);
+            int carried = 0, started = 0;
             for (var s = 0; s < shards; s++)
             {
                 var (b, a) = (before.Shards[s], after.Shards[s]);
@@ -637,12 +685,28 @@ public sealed class ShardAllocatorTests(ITestOutputHelper output)
                     Assert.Contains(a.Primary!, candidates);
                     if (Offset is not null) Assert.Equal(candidates.Max(c => Offset(c, s)), Offset(a.Primary!, s));
                 }
-                if (a.MigratingTo is null || a.MigratingTo == b.MigratingTo) continue;
-                // a new migration: only excess moves, to a member not overshooting its quota
+                // a migration in flight is never cancelled nor retargeted while its target is live and not leaving
+                // and its primary is live: its hand-off may have passed write authority to the target (-ASK)
+                if (b.MigratingTo is not null && live.Contains(b.MigratingTo) && staying.Contains(b.MigratingTo)
+                    && b.Primary is not null && live.Contains(b.Primary)
+                    && (a.Primary != b.Primary || a.MigratingTo != b.MigratingTo))
+                    Assert.Fail($"shard {s}: migration {b.Primary}->{b.MigratingTo} became {a.Primary}->{a.MigratingTo}");
+                if (a.MigratingTo is null) continue;
+                if (a.MigratingTo == b.MigratingTo && a.Primary == b.Primary)
+                {
+                    carried++; // its target may overshoot its quota now (e.g. after a join): it moves back later
+                    continue;
+                }
+                started++;
+                // a new migration: only excess moves, to a member not overshooting its quota; so a target above its
+                // quota is one whose incoming migrations all predate this step
                 Assert.True(!staying.Contains(a.Primary!) || load.GetValueOrDefault(a.Primary!) >= floor,
                     $"shard {s}: {a.Primary} gave away more than its excess");
                 Assert.InRange(load[a.MigratingTo], 1, ceiling);
             }
+            // new migrations start only while fewer than the limit are in flight: only migrations already in flight
+            // (e.g. before the limit was lowered) may exceed it
+            if (started > 0) Assert.InRange(carried + started, 1, Settings.MaxShardsInFlight);
         }
 
         private static string Diff(ShardMap before, ShardMap after, ShardMap again)
@@ -691,7 +755,6 @@ public sealed class ShardAllocatorTests(ITestOutputHelper output)
                 Assert.Equal(expected, ids);
                 Assert.All(map.Members, m => Assert.Contains(m, Live));
             }
-            Assert.InRange(map.Shards.Count(a => a.MigratingTo is not null), 0, Settings.MaxShardsInFlight);
             foreach (var a in map.Shards)
             {
                 // replicas wanted: on members not leaving, other than the shard's future primary

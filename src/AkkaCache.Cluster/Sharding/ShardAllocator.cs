@@ -5,8 +5,9 @@ namespace AkkaCache.Cluster.Sharding;
 /// <summary>How the leader allocates shards.</summary>
 /// <param name="ReplicaCount">Replicas wanted per shard (each on another member than the primary); fewer when the
 /// cluster has fewer than <c>ReplicaCount + 1</c> members that are not leaving.</param>
-/// <param name="MaxShardsInFlight">At most this many shards have <see cref="ShardAssignment.MigratingTo"/> set at once
-/// (at least 1, or the cluster could never rebalance).</param>
+/// <param name="MaxShardsInFlight">New migrations start only while fewer than this many shards have
+/// <see cref="ShardAssignment.MigratingTo"/> set (at least 1, or the cluster could never rebalance). Lowering it cancels
+/// no migration already in flight: they may exceed it until they complete.</param>
 public sealed record AllocationSettings(int ReplicaCount, int MaxShardsInFlight);
 
 /// <summary>
