@@ -45,6 +45,15 @@ public sealed class ClusterRebalanceTests
         await cluster.WaitStableAsync();
         await AssertAllKeysAsync(client);
 
+        // SIGTERM is a graceful leave too: the last but one node hands everything to the last
+        var terminated = old[1];
+        terminated.Terminate();
+        await terminated.WaitForExitAsync(TimeSpan.FromSeconds(120));
+        Assert.Equal(0, terminated.ExitCode);
+        Assert.Contains("leaving the cluster", terminated.Output);
+        await cluster.WaitStableAsync();
+        await AssertAllKeysAsync(client);
+
         // expiry is absolute and travelled with the entries: none of the short-lived keys comes back
         await Poll.UntilAsync(() => DateTime.UtcNow > shortLivedUntil + TimeSpan.FromMilliseconds(100), "the short-lived keys to expire");
         for (int i = 0; i < ShortLivedCount; i++) Assert.True((await client.SendAsync("GET", ShortKey(i))).IsNull, ShortKey(i));

@@ -260,7 +260,8 @@ public sealed class ClusterAgent : IAsyncDisposable
             var stored = await _etcd.GetAsync(_mapKey, token);
             var current = stored is null ? ShardMap.Empty(_settings.ShardCount, _settings.ReplicaCount) : ShardMap.FromJson(stored.Value);
 
-            var next = NextMap(current, members, leaving, handoffs);
+            var offsets = await CandidateOffsetsAsync(current, members, token);
+            var next = NextMap(current, members, leaving, handoffs, offsets);
             if (next.Epoch != current.Epoch)
             {
                 var ops = new List<EtcdOp> { EtcdOp.Put(_mapKey, next.ToJson(), 0) };
@@ -280,19 +281,41 @@ public sealed class ClusterAgent : IAsyncDisposable
     }
 
     /// <summary>The map after the membership and hand-offs seen now (pure; the leader's whole decision).</summary>
-    internal ShardMap NextMap(ShardMap current, List<ClusterMember> members, HashSet<string> leaving, IReadOnlyList<EtcdKeyValue> handoffs)
+    internal ShardMap NextMap(ShardMap current, List<ClusterMember> members, HashSet<string> leaving, IReadOnlyList<EtcdKeyValue> handoffs,
+        Func<string, int, long>? replicaOffset = null)
     {
         var settings = new AllocationSettings(_settings.ReplicaCount, _settings.MaxShardsInFlight);
         var next = current;
         // a member back under a new lease lost what it held: fail its shards over before it is given new ones
         var reborn = members.Where(m => current.Member(m.Id) is { } known && known.Incarnation != m.Incarnation).Select(m => m.Id).ToHashSet();
-        if (reborn.Count > 0) next = ShardAllocator.Rebalance(next, members.Where(m => !reborn.Contains(m.Id)).ToList(), settings, null, leaving);
+        if (reborn.Count > 0) next = ShardAllocator.Rebalance(next, members.Where(m => !reborn.Contains(m.Id)).ToList(), settings, replicaOffset, leaving);
         foreach (var handoff in handoffs)
         {
             if (!int.TryParse(handoff.Key.AsSpan(_handoffPrefix.Length), out int shard) || shard < 0 || shard >= next.ShardCount) continue;
             next = ShardAllocator.CompleteMigration(next, shard, Encoding.UTF8.GetString(handoff.Value), leaving);
         }
-        return ShardAllocator.Rebalance(next, members, settings, null, leaving);
+        return ShardAllocator.Rebalance(next, members, settings, replicaOffset, leaving);
+    }
+
+    /// <summary>
+    /// Only when a dead primary leaves a choice of live replicas: asks those replicas how far they got, so the most
+    /// up-to-date one is promoted (with one replica there is nothing to choose and nobody is asked).
+    /// </summary>
+    private async Task<Func<string, int, long>?> CandidateOffsetsAsync(ShardMap current, List<ClusterMember> members, CancellationToken token)
+    {
+        var live = members.ToDictionary(m => m.Id);
+        var candidates = new HashSet<string>();
+        foreach (var shard in current.Shards)
+        {
+            if (shard.Primary is null || live.TryGetValue(shard.Primary, out var primary) && current.Member(shard.Primary)?.Incarnation == primary.Incarnation) continue;
+            var alive = shard.Replicas.Where(r => live.TryGetValue(r, out var m) && current.Member(r)?.Incarnation == m.Incarnation).ToList();
+            if (alive.Count > 1) candidates.UnionWith(alive);
+        }
+        if (candidates.Count == 0) return null;
+        var answers = await Task.WhenAll(candidates.Select(async id =>
+            (Id: id, Offsets: await ReplicaOffsets.QueryAsync(live[id].Host, live[id].Port, TimeSpan.FromMilliseconds(500), token))));
+        var byMember = answers.Where(a => a.Offsets is not null).ToDictionary(a => a.Id, a => a.Offsets!);
+        return (member, shard) => byMember.TryGetValue(member, out var offsets) && shard < offsets.Length ? offsets[shard] : -1;
     }
 
     private void OnHandoffReady(int shard, string target)

@@ -300,10 +300,16 @@ public sealed class ReplicationHub : IAsyncDisposable
     public ReplicationStats Stats()
     {
         int streams = 0, migrating = 0, lagging = 0;
-        long lag = 0;
+        long lag = 0, led = 0, applied = 0;
+        var topology = Volatile.Read(ref _topology);
         for (int shard = 0; shard < _streams.Length; shard++)
         {
             long seq = SequenceOf(shard);
+            switch (topology?.RoleOf(shard))
+            {
+                case ShardRole.Primary: led += seq; break;
+                case ShardRole.Replica or ShardRole.Importing: applied += AppliedOf(shard); break;
+            }
             foreach (var stream in Volatile.Read(ref _streams[shard]))
             {
                 streams++;
@@ -315,7 +321,7 @@ public sealed class ReplicationHub : IAsyncDisposable
         }
         int links;
         lock (_gate) links = _links.Count;
-        return new ReplicationStats(streams, migrating, lagging, lag, links, BytesSent);
+        return new ReplicationStats(streams, migrating, lagging, lag, links, BytesSent, led, applied);
     }
 
     private async Task RetryLoopAsync()
@@ -345,5 +351,8 @@ public sealed class ReplicationHub : IAsyncDisposable
     }
 }
 
-/// <summary>Replication as INFO shows it: streams this node sends, how many lag and by how many writes.</summary>
-public readonly record struct ReplicationStats(int Streams, int Migrating, int Lagging, long LagWrites, int Links, long BytesSent);
+/// <summary>
+/// Replication as INFO shows it: streams this node sends, how many lag and by how many writes, and the sums of the
+/// sequence numbers of the shards it leads (written) and follows (applied).
+/// </summary>
+public readonly record struct ReplicationStats(int Streams, int Migrating, int Lagging, long LagWrites, int Links, long BytesSent, long LedOffset, long AppliedOffset);

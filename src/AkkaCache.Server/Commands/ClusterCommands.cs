@@ -36,6 +36,8 @@ internal static class ClusterCommands
         list.Add(ReplicationCommands.Delete, 4, Internal, 0, 0, 0, ReplicationDelete, Cluster, "Replicates a key's absence (node to node).");
         list.Add(ReplicationCommands.Clear, 3, Internal, 0, 0, 0, ReplicationClear, Cluster, "Replicates a flush of a shard (node to node).");
         list.Add(ReplicationCommands.Mark, 3, Internal, 0, 0, 0, ReplicationMark, Cluster, "Acknowledges replicated records (node to node).");
+        list.Add("AC.ROFFSETS", 1, CommandFlags.ClusterInternal | CommandFlags.Fast, 0, 0, 0, ReplicationOffsets, Cluster,
+            "How far this node has applied each shard's replication stream (asked by the leader before a failover).");
     }
 
     // ------------------------------------------------------------------ client-facing
@@ -274,6 +276,27 @@ internal static class ClusterCommands
         session.Writer.WriteInteger(shard);
         session.Writer.WriteInteger(seq);
         session.Writer.WriteInteger(accepted ? ReplicationCommands.StatusApplied : ReplicationCommands.StatusRejected);
+    }
+
+    private static void ReplicationOffsets(ClientSession session, in Request request)
+    {
+        var hub = session.Node.Replication;
+        var topology = session.Node.Cluster?.Topology;
+        if (hub is null || topology is null)
+        {
+            session.Writer.WriteError(Disabled);
+            return;
+        }
+        session.Writer.WriteArrayHeader(topology.ShardCount);
+        for (int shard = 0; shard < topology.ShardCount; shard++)
+        {
+            session.Writer.WriteInteger(topology.RoleOf(shard) switch
+            {
+                ShardRole.Replica or ShardRole.Importing => hub.AppliedOf(shard),
+                ShardRole.Primary => hub.SequenceOf(shard),
+                _ => -1,
+            });
+        }
     }
 
     private static int ParseShard(in Request request) =>

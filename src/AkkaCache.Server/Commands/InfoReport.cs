@@ -346,6 +346,8 @@ internal static class InfoReport
                 Field("akkacache_shards_primary", roles.Primary);
                 Field("akkacache_shards_replica", roles.Replica);
                 Field("akkacache_shards_importing", roles.Importing);
+                Field("akkacache_repl_offset_led", replication.LedOffset);
+                Field("akkacache_repl_offset_applied", replication.AppliedOffset);
                 Field("akkacache_repl_streams", replication.Streams);
                 Field("akkacache_repl_streams_lagging", replication.Lagging);
                 Field("akkacache_repl_lag_writes", replication.LagWrites);

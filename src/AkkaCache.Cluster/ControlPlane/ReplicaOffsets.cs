@@ -1,0 +1,43 @@
+using System.Net.Sockets;
+using AkkaCache.Protocol;
+
+namespace AkkaCache.Cluster.ControlPlane;
+
+/// <summary>
+/// What the leader asks before a failover with a choice of replicas: how far each candidate has applied each shard's
+/// stream (<c>AC.ROFFSETS</c>). Sequence numbers of one shard come from one primary's counter, so they compare.
+/// </summary>
+internal static class ReplicaOffsets
+{
+    public const string Command = "AC.ROFFSETS";
+
+    /// <summary>Per shard, the last sequence number the member applied (-1 where it follows nothing); null if it did not answer in time.</summary>
+    public static async Task<long[]?> QueryAsync(string host, int port, TimeSpan timeout, CancellationToken cancellation)
+    {
+        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellation);
+        deadline.CancelAfter(timeout);
+        try
+        {
+            using var socket = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+            await socket.ConnectAsync(host, port, deadline.Token);
+            await socket.SendAsync(RespRequestEncoder.Encode(Command), SocketFlags.None, deadline.Token);
+            var buffer = new byte[64 * 1024];
+            int filled = 0;
+            while (true)
+            {
+                if (filled == buffer.Length) Array.Resize(ref buffer, buffer.Length * 2);
+                int read = await socket.ReceiveAsync(buffer.AsMemory(filled), SocketFlags.None, deadline.Token);
+                if (read == 0) return null;
+                filled += read;
+                var status = RespReplyParser.TryParse(buffer.AsSpan(0, filled), out var reply, out _, out _);
+                if (status == RespParseStatus.Incomplete) continue;
+                if (status == RespParseStatus.Error || reply!.Items is not { } items) return null;
+                return items.Select(i => i.Integer).ToArray();
+            }
+        }
+        catch (Exception e) when (e is SocketException or OperationCanceledException or IOException)
+        {
+            return null;
+        }
+    }
+}
