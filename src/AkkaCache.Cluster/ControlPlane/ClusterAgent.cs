@@ -131,6 +131,7 @@ public sealed class ClusterAgent : IAsyncDisposable
                     continue;
                 }
                 // the lease expired while we could not renew it (a pause, a partition): this incarnation is over
+                Console.Error.WriteLine($"akkacache: lease {Volatile.Read(ref _lease)} expired at etcd; dropping every shard and rejoining as a new member");
                 Guard.Lost();
                 Volatile.Write(ref _topology, null);
                 _hub.DropEverything();
@@ -140,9 +141,10 @@ public sealed class ClusterAgent : IAsyncDisposable
             {
                 return;
             }
-            catch (Exception)
+            catch (Exception e)
             {
                 // etcd unreachable: the guard runs out by itself; keep trying, faster than the period
+                if (!Guard.IsValid) Console.Error.WriteLine($"akkacache: cannot renew the lease at {_settings.Etcd}: {e.Message}; refusing requests until it is");
                 try { await Task.Delay(250, token); } catch (OperationCanceledException) { return; }
             }
         }
@@ -355,6 +357,8 @@ public sealed class ClusterAgent : IAsyncDisposable
                 emptied = true;
                 break;
             }
+            // the last node has nobody to hand its shards to: it leaves at once
+            if (topology is not null && topology.Map.Members.All(m => m.Id == _settings.Self.Id)) break;
             await Task.Delay(100, cancellation);
         }
         await ResignAsync();

@@ -17,6 +17,9 @@ internal sealed class ReplicationLink : IAsyncDisposable
     private const int SnapshotChunkBytes = 256 * 1024;
     private const int FlushThreshold = 256 * 1024;
 
+    /// <summary>The sequence number of the mark that asks whether a snapshot would be accepted.</summary>
+    private const long SyncProbe = -1;
+
     private readonly ReplicationHub _hub;
     private readonly ConcurrentQueue<ShardStream> _ready = new();
     private readonly SemaphoreSlim _signal = new(0);
@@ -97,13 +100,16 @@ internal sealed class ReplicationLink : IAsyncDisposable
                 ReplicationCommands.WriteHello(_send, _hub.SelfId, _hub.SelfIncarnation);
                 var receive = ReceiveAsync(socket, token);
                 var send = SendLoopAsync(socket, token);
-                await Task.WhenAny(receive, send);
+                var ended = await Task.WhenAny(receive, send);
                 socket.Close();
                 await Task.WhenAll(receive.ContinueWith(static _ => { }), send.ContinueWith(static _ => { }));
+                if (!token.IsCancellationRequested)
+                    Console.Error.WriteLine($"akkacache: replication link to {Peer.Id} ({Peer.Endpoint}) lost: {ended.Exception?.GetBaseException().Message ?? "closed by the peer"}; reconnecting");
             }
-            catch (Exception) when (!token.IsCancellationRequested)
+            catch (Exception e) when (!token.IsCancellationRequested)
             {
                 // the peer is down or restarting: try again shortly; every stream resyncs on reconnect
+                Console.Error.WriteLine($"akkacache: replication link to {Peer.Id} ({Peer.Endpoint}): {e.Message}; retrying");
             }
             catch (OperationCanceledException)
             {
@@ -134,7 +140,11 @@ internal sealed class ReplicationLink : IAsyncDisposable
                     stream.MarkRequested = false;
                     ReplicationCommands.WriteMark(_send, stream.Shard, seq);
                 }
-                if (_send.WrittenCount >= FlushThreshold) await FlushAsync(socket, token);
+                if (_send.WrittenCount >= FlushThreshold)
+                {
+                    await FlushAsync(socket, token);
+                    await Task.Yield();
+                }
             }
             if (_send.WrittenCount > 0) await FlushAsync(socket, token);
         }
@@ -148,7 +158,16 @@ internal sealed class ReplicationLink : IAsyncDisposable
     private async Task SendSnapshotAsync(Socket socket, ShardStream stream, CancellationToken token)
     {
         stream.NeedsSync = false;
+        // ask first: a peer whose map does not yet name us would refuse every record of the snapshot
+        var answer = stream.AskToSync();
         ReplicationCommands.WriteSync(_send, stream.Shard);
+        ReplicationCommands.WriteMark(_send, stream.Shard, SyncProbe);
+        await FlushAsync(socket, token);
+        if (!await answer.WaitAsync(TimeSpan.FromSeconds(5), token).ContinueWith(static t => t.IsCompletedSuccessfully && t.Result, token))
+        {
+            stream.NeedsSync = true; // retried by the hub's periodic pass
+            return;
+        }
         var actor = _hub.Engine.Shards[stream.Shard];
         int nextId = 0;
         bool first = true;
@@ -172,6 +191,8 @@ internal sealed class ReplicationLink : IAsyncDisposable
                 actor.Exit();
             }
             await FlushAsync(socket, token);
+            // a send that had to wait completes on the socket engine's thread: encode the next chunk elsewhere
+            await Task.Yield();
             if (done || stream.Removed) break;
         }
         ReplicationCommands.WriteMark(_send, stream.Shard, snapshotSeq);
@@ -242,6 +263,11 @@ internal sealed class ReplicationLink : IAsyncDisposable
         ShardStream? stream;
         lock (_gate) _streams.TryGetValue(shard, out stream);
         if (stream is null) return;
+        if (seq == SyncProbe)
+        {
+            stream.AnswerSync(status == ReplicationCommands.StatusApplied);
+            return;
+        }
         if (status == ReplicationCommands.StatusApplied)
         {
             stream.Acknowledge(seq);

@@ -38,6 +38,18 @@ internal sealed class ShardStream(int shard, ReplicationLink link, bool isMigrat
 
     public long AckedSeq => Volatile.Read(ref _ackedSeq);
 
+    private TaskCompletionSource<bool>? _syncAnswer;
+
+    /// <summary>Before a snapshot: completes with whether the peer follows us for this shard (a refused snapshot would be sent in vain).</summary>
+    public Task<bool> AskToSync()
+    {
+        var answer = new TaskCompletionSource<bool>(TaskCreationOptions.RunContinuationsAsynchronously);
+        Volatile.Write(ref _syncAnswer, answer);
+        return answer.Task;
+    }
+
+    public void AnswerSync(bool accepted) => Interlocked.Exchange(ref _syncAnswer, null)?.TrySetResult(accepted);
+
     public bool IsSynced => AckedSeq >= SnapshotSeq;
 
     public void Acknowledge(long seq)

@@ -445,6 +445,9 @@ public static class ShardAllocator
             order.Sort((a, b) => load[a] != load[b] ? load[b].CompareTo(load[a]) : a.CompareTo(b));
             for (var k = 0; k < extra && k < order.Count; k++) quota[order[k]]++;
 
+            // evening out replica counts while primaries still migrate would copy shards that later steps move again
+            // (each replica move is a snapshot): replicas are balanced once the migrations are done
+            if (Array.Exists(_target, t => t >= 0)) return;
             Repair(load, quota, pairs, keepZones: true);
             Repair(load, quota, pairs, keepZones: false);
             RepairByChains(load, quota, pairs);

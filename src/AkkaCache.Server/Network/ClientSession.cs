@@ -104,6 +104,9 @@ internal sealed partial class ClientSession
                 _buffer = default;
                 // pipelined requests received together are answered with one send
                 if (_connection.HasPendingReplies) await _connection.SendAsync(cancellation);
+                // a replication link streams megabytes back to back: with inline socket completions it would keep the
+                // socket engine's thread, and every client (and the etcd keep-alive) sharing it would wait
+                if (ReplicationSender is not null) await Task.Yield();
             }
             if (_connection.HasPendingReplies) await _connection.SendAsync(cancellation);
         }
