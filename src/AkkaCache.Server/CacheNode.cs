@@ -72,8 +72,12 @@ internal sealed class CacheNode : IDisposable
             ShardCount = Options.Shards,
             LeaseTtl = TimeSpan.FromSeconds(Options.ClusterLeaseTtl),
             MaxShardsInFlight = Options.ClusterMaxShardsInFlight,
+            Password = Options.RequirePass is "" ? null : Options.RequirePass,
         };
-        Replication = new ReplicationHub(Engine, self.Id);
+        Replication = new ReplicationHub(Engine, self.Id, Options.RequirePass is "" ? null : Options.RequirePass)
+        {
+            SnapshotBytesPerSecond = Options.ClusterSnapshotRateBytes,
+        };
         var agent = new ClusterAgent(settings, Replication, Time);
         try
         {

@@ -151,6 +151,32 @@ public sealed class ClusterContractTests
         Assert.False(exec.IsError && !exec.AsString()!.StartsWith("EXECABORT", StringComparison.Ordinal), exec.ToString());
     }
 
+    [Fact]
+    public async Task With_requirepass_replication_and_the_proxy_authenticate_between_nodes()
+    {
+        await using var cluster = await TestCluster.StartAsync(2, "--requirepass", "s3cret", "--cluster-proxy", "yes");
+        var nodes = cluster.Running.ToList();
+        await using var client = await RespTestClient.ConnectAsync(nodes[0].Port);
+        (await client.SendAsync("GET", "k")).AssertErrorStartsWith("NOAUTH");
+        (await client.SendAsync("AUTH", "s3cret")).AssertOk();
+        for (int i = 0; i < 20; i++)
+        {
+            // through the proxy when node 1 leads the key; WAIT then counts the owner's replica for the owner's own write
+            (await client.SendAsync("SET", "auth:" + i, "v" + i)).AssertOk();
+            Assert.Equal("v" + i, (await client.SendAsync("GET", "auth:" + i)).AsString());
+        }
+        // a key node 0 leads itself: its replica on node 1 acknowledges over an authenticated link
+        var slots = (await client.SendAsync("CLUSTER", "SLOTS")).Items!
+            .Where(r => r.Items![2].Items![1].Integer == nodes[0].Port)
+            .Select(r => (First: r.Items![0].Integer, Last: r.Items[1].Integer)).ToList();
+        string key = Enumerable.Range(0, 100_000).Select(i => "mine:" + i)
+            .First(k => slots.Any(r => r.First <= Slot(k) && Slot(k) <= r.Last));
+        (await client.SendAsync("SET", key, "x")).AssertOk();
+        Assert.Equal(1, (await client.SendAsync("WAIT", "1", "10000")).Int());
+    }
+
+    private static int Slot(string key) => HashSlot.Of(System.Text.Encoding.UTF8.GetBytes(key));
+
     internal sealed record SlotRange(int First, int Last, int Port);
 
     internal static async Task<List<SlotRange>> SlotRangesAsync(NodeProcess node)

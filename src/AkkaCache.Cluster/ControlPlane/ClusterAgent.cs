@@ -18,7 +18,9 @@ public sealed record ClusterSettings
     public int ShardCount { get; init; } = Core.Keyspace.ShardLayout.DefaultShardCount;
     /// <summary>etcd grants whole seconds.</summary>
     public TimeSpan LeaseTtl { get; init; } = TimeSpan.FromSeconds(3);
-    public int MaxShardsInFlight { get; init; } = 16;
+    public int MaxShardsInFlight { get; init; } = 4;
+    /// <summary>The nodes' <c>requirepass</c>, for the leader's questions to other nodes.</summary>
+    public string? Password { get; init; }
     /// <summary>How often the leader looks at membership (etcd answers in well under a millisecond on loopback).</summary>
     public TimeSpan LeaderPollInterval { get; init; } = TimeSpan.FromMilliseconds(200);
 
@@ -251,8 +253,46 @@ public sealed class ClusterAgent : IAsyncDisposable
 
     private async Task LeadAsync(long leaderRevision, CancellationToken token)
     {
+        // a member coming or going, a leave or a finished hand-off wakes the leader at once; the poll is the fallback
+        using var leading = CancellationTokenSource.CreateLinkedTokenSource(token);
+        var wake = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var watcher = WatchMembershipAsync(() => Interlocked.Exchange(ref wake, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).TrySetResult(), leading.Token);
+        try
+        {
+            await LeadLoopAsync(leaderRevision, () => Volatile.Read(ref wake).Task, token);
+        }
+        finally
+        {
+            leading.Cancel();
+            try { await watcher; } catch (Exception) { /* the watch ends with the leadership */ }
+        }
+    }
+
+    private async Task WatchMembershipAsync(Action changed, CancellationToken token)
+    {
+        while (!token.IsCancellationRequested)
+        {
+            try
+            {
+                await foreach (var change in _etcd.WatchPrefixAsync(_settings.Prefix, 0, token))
+                    if (change.Kv.Key != _mapKey && change.Kv.Key != _leaderKey) changed();
+            }
+            catch (OperationCanceledException) when (token.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (Exception)
+            {
+                await Task.Delay(_settings.LeaderPollInterval, token);
+            }
+        }
+    }
+
+    private async Task LeadLoopAsync(long leaderRevision, Func<Task> woken, CancellationToken token)
+    {
         while (!token.IsCancellationRequested && Guard.IsValid)
         {
+            var wake = woken();
             var members = new List<ClusterMember>();
             foreach (var item in (await _etcd.GetPrefixAsync(_membersPrefix, token)).Items)
                 members.Add(JsonSerializer.Deserialize(item.Value, ShardMapJson.Default.ClusterMember)!);
@@ -278,7 +318,7 @@ public sealed class ClusterAgent : IAsyncDisposable
                 }
                 continue; // look again at once: more migrations may be due
             }
-            await Task.Delay(_settings.LeaderPollInterval, token);
+            await Task.WhenAny(Task.Delay(_settings.LeaderPollInterval, token), wake);
         }
     }
 
@@ -315,7 +355,7 @@ public sealed class ClusterAgent : IAsyncDisposable
         }
         if (candidates.Count == 0) return null;
         var answers = await Task.WhenAll(candidates.Select(async id =>
-            (Id: id, Offsets: await ReplicaOffsets.QueryAsync(live[id].Host, live[id].Port, TimeSpan.FromMilliseconds(500), token))));
+            (Id: id, Offsets: await ReplicaOffsets.QueryAsync(live[id].Host, live[id].Port, _settings.Password, TimeSpan.FromMilliseconds(500), token))));
         var byMember = answers.Where(a => a.Offsets is not null).ToDictionary(a => a.Id, a => a.Offsets!);
         return (member, shard) => byMember.TryGetValue(member, out var offsets) && shard < offsets.Length ? offsets[shard] : -1;
     }

@@ -12,7 +12,7 @@ internal static class ReplicaOffsets
     public const string Command = "AC.ROFFSETS";
 
     /// <summary>Per shard, the last sequence number the member applied (-1 where it follows nothing); null if it did not answer in time.</summary>
-    public static async Task<long[]?> QueryAsync(string host, int port, TimeSpan timeout, CancellationToken cancellation)
+    public static async Task<long[]?> QueryAsync(string host, int port, string? password, TimeSpan timeout, CancellationToken cancellation)
     {
         using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellation);
         deadline.CancelAfter(timeout);
@@ -20,19 +20,27 @@ internal static class ReplicaOffsets
         {
             using var socket = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
             await socket.ConnectAsync(host, port, deadline.Token);
+            if (password is not null) await socket.SendAsync(RespRequestEncoder.Encode("AUTH", password), SocketFlags.None, deadline.Token);
             await socket.SendAsync(RespRequestEncoder.Encode(Command), SocketFlags.None, deadline.Token);
             var buffer = new byte[64 * 1024];
-            int filled = 0;
+            int filled = 0, offset = 0;
             while (true)
             {
                 if (filled == buffer.Length) Array.Resize(ref buffer, buffer.Length * 2);
                 int read = await socket.ReceiveAsync(buffer.AsMemory(filled), SocketFlags.None, deadline.Token);
                 if (read == 0) return null;
                 filled += read;
-                var status = RespReplyParser.TryParse(buffer.AsSpan(0, filled), out var reply, out _, out _);
-                if (status == RespParseStatus.Incomplete) continue;
-                if (status == RespParseStatus.Error || reply!.Items is not { } items) return null;
-                return items.Select(i => i.Integer).ToArray();
+                while (true)
+                {
+                    var status = RespReplyParser.TryParse(buffer.AsSpan(offset, filled - offset), out var reply, out int consumed, out _);
+                    if (status == RespParseStatus.Incomplete) break;
+                    if (status == RespParseStatus.Error) return null;
+                    offset += consumed;
+                    if (reply!.Type == RespType.Array) return reply.Items!.Select(i => i.Integer).ToArray();
+                    // the first answer was AUTH's (a refused AUTH shows up as -NOAUTH for the question itself)
+                    if (password is null) return null;
+                    password = null;
+                }
             }
         }
         catch (Exception e) when (e is SocketException or OperationCanceledException or IOException)

@@ -25,6 +25,9 @@ public sealed class ReplicationHub : IAsyncDisposable
 {
     private static readonly ShardStream[] NoStreams = [];
 
+    /// <summary>A migration target at most this many writes behind may take over the shard (after it drains them).</summary>
+    private const long HandoffLagWrites = 1024;
+
     private readonly long[] _seq;                  // per shard, advanced on the shard actor
     private readonly ShardStream[][] _streams;     // per shard, copy-on-write
     private readonly int[] _handoff;               // HandoffPhase per shard
@@ -38,10 +41,11 @@ public sealed class ReplicationHub : IAsyncDisposable
     private ClusterTopology? _topology;
     private long _bytesSent;
 
-    public ReplicationHub(CacheEngine engine, string selfId)
+    public ReplicationHub(CacheEngine engine, string selfId, string? password = null)
     {
         Engine = engine;
         SelfId = selfId;
+        Password = password;
         int shards = engine.Shards.Length;
         _seq = new long[shards];
         _streams = new ShardStream[shards][];
@@ -54,6 +58,15 @@ public sealed class ReplicationHub : IAsyncDisposable
 
     public CacheEngine Engine { get; }
     public string SelfId { get; }
+
+    /// <summary>The cluster's <c>requirepass</c>: links authenticate with it before anything else.</summary>
+    public string? Password { get; }
+
+    /// <summary>
+    /// Snapshot bytes per second per link (0 = as fast as possible). A snapshot competes for the same cores as the
+    /// clients; bounding its rate keeps a rebalance from taking the throughput it is meant to spread.
+    /// </summary>
+    public long SnapshotBytesPerSecond { get; init; }
     public long SelfIncarnation { get; set; }
 
     /// <summary>Raised (off the request path) when a migrating shard's target has confirmed every write: the shard may switch owner.</summary>
@@ -138,7 +151,9 @@ public sealed class ReplicationHub : IAsyncDisposable
         int shard = stream.Shard;
         switch (PhaseOf(shard))
         {
-            case HandoffPhase.None when stream.AckedSeq >= SequenceOf(shard):
+            // close enough, not caught up: under a steady stream of writes the target is never exactly level, and
+            // draining the last few only refuses writes for the moments they take to arrive
+            case HandoffPhase.None when SequenceOf(shard) - stream.AckedSeq <= HandoffLagWrites:
                 Engine.Shards[shard].Tell(new BeginHandoff(this, stream));
                 break;
             case HandoffPhase.Draining when stream.AckedSeq >= Volatile.Read(ref _drainSeq[shard]):

@@ -97,6 +97,7 @@ internal sealed class ReplicationLink : IAsyncDisposable
                         Signal(stream);
                     }
                 _send.ResetWrittenCount();
+                if (_hub.Password is { } password) _send.Write(RespRequestEncoder.Encode("AUTH", password));
                 ReplicationCommands.WriteHello(_send, _hub.SelfId, _hub.SelfIncarnation);
                 var receive = ReceiveAsync(socket, token);
                 var send = SendLoopAsync(socket, token);
@@ -190,12 +191,38 @@ internal sealed class ReplicationLink : IAsyncDisposable
             {
                 actor.Exit();
             }
+            long chunkBytes = _send.WrittenCount;
             await FlushAsync(socket, token);
-            // a send that had to wait completes on the socket engine's thread: encode the next chunk elsewhere
-            await Task.Yield();
+            await PaceAsync(chunkBytes, token);
             if (done || stream.Removed) break;
         }
         ReplicationCommands.WriteMark(_send, stream.Shard, snapshotSeq);
+    }
+
+    private long _pacedBytes;
+    private long _pacingStarted = System.Diagnostics.Stopwatch.GetTimestamp();
+
+    /// <summary>Keeps snapshots of this link under the hub's rate; also moves the loop off the socket engine's thread.</summary>
+    private async ValueTask PaceAsync(long bytes, CancellationToken token)
+    {
+        long rate = _hub.SnapshotBytesPerSecond;
+        if (rate <= 0)
+        {
+            await Task.Yield();
+            return;
+        }
+        var elapsed = System.Diagnostics.Stopwatch.GetElapsedTime(_pacingStarted);
+        if (elapsed > TimeSpan.FromSeconds(1))
+        {
+            // an idle link does not bank credit for a burst later
+            _pacingStarted = System.Diagnostics.Stopwatch.GetTimestamp();
+            _pacedBytes = 0;
+            elapsed = TimeSpan.Zero;
+        }
+        _pacedBytes += bytes;
+        var due = TimeSpan.FromSeconds(_pacedBytes / (double)rate) - elapsed;
+        if (due > TimeSpan.Zero) await Task.Delay(due, token);
+        else await Task.Yield();
     }
 
     private bool WriteChunk(ShardActor actor, int shard, long seq, ref int nextId)

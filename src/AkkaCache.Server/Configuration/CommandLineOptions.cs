@@ -32,6 +32,7 @@ public static class CommandLineOptions
         ["cluster-lease-ttl"] = nameof(NodeOptions.ClusterLeaseTtl),
         ["cluster-max-shards-in-flight"] = nameof(NodeOptions.ClusterMaxShardsInFlight),
         ["cluster-proxy"] = nameof(NodeOptions.ClusterProxy),
+        ["cluster-snapshot-rate"] = nameof(NodeOptions.ClusterSnapshotRate),
     };
 
     public sealed record Parsed(Dictionary<string, string?> Settings, string? ConfigFile);

@@ -81,7 +81,12 @@ public sealed class NodeOptions
     public int ClusterLeaseTtl { get; set; } = 3;
 
     /// <summary>Shards moving between nodes at once during a rebalance.</summary>
-    public int ClusterMaxShardsInFlight { get; set; } = 16;
+    public int ClusterMaxShardsInFlight { get; set; } = 4;
+
+    /// <summary>Snapshot bytes per second per peer during replica syncs and migrations ("0" = unlimited).</summary>
+    public string ClusterSnapshotRate { get; set; } = "16mb";
+
+    public long ClusterSnapshotRateBytes => MemorySize.Parse(ClusterSnapshotRate, nameof(ClusterSnapshotRate));
 
     /// <summary>"yes": a node forwards requests for shards it does not own to the owner instead of redirecting.</summary>
     public string ClusterProxy { get; set; } = "no";
@@ -122,6 +127,7 @@ public sealed class NodeOptions
         _ = new Core.Keyspace.ShardLayout(Shards);
         if (!IsClusterEnabled) return;
         _ = IsClusterProxy;
+        _ = ClusterSnapshotRateBytes;
         if (!Uri.TryCreate(Etcd, UriKind.Absolute, out var etcd) || etcd.Scheme is not ("http" or "https"))
             throw new InvalidOperationException($"Invalid {SectionName}:Etcd '{Etcd}': expected a URL like http://127.0.0.1:2379.");
         if (string.IsNullOrWhiteSpace(ClusterName) || ClusterName.Contains('/'))

@@ -118,7 +118,7 @@ internal sealed partial class ClientSession
         // the receive buffer is reused before the owner answers: the request travels as a copy
         var request = _buffer.Span.Slice(_requestStart, _requestLength).ToArray();
         string owner = System.Text.Encoding.ASCII.GetString(endpoint);
-        _proxy ??= new ClusterProxy();
+        _proxy ??= new ClusterProxy(_node.Options.RequirePass is null or "" ? null : _node.Options.RequirePass);
         var proxy = _proxy;
         Defer(() => proxy.ForwardAsync(owner, request, ask, Writer));
     }

@@ -9,7 +9,7 @@ namespace AkkaCache.Server.Network;
 /// elsewhere is forwarded to its owner, whose reply is copied back unchanged (instead of -MOVED / -ASK). One
 /// connection per owner per client session, opened on first use, so replies stay in the client's request order.
 /// </summary>
-internal sealed class ClusterProxy : IAsyncDisposable
+internal sealed class ClusterProxy(string? password) : IAsyncDisposable
 {
     private static readonly byte[] Asking = Encoding.ASCII.GetBytes("*1\r\n$6\r\nASKING\r\n");
 
@@ -58,6 +58,11 @@ internal sealed class ClusterProxy : IAsyncDisposable
             throw;
         }
         peer = new Peer(socket);
+        if (password is not null)
+        {
+            await peer.SendAsync(RespRequestEncoder.Encode("AUTH", password));
+            await peer.ReadReplyAsync();
+        }
         _peers[endpoint] = peer;
         return peer;
     }

@@ -14,10 +14,15 @@ public sealed partial class TestCluster : IAsyncDisposable
     {
         Etcd = etcd;
         _extraArgs = [.. extraArgs];
+        int pass = _extraArgs.IndexOf("--requirepass");
+        Password = pass >= 0 ? _extraArgs[pass + 1] : null;
         Name = "t" + Guid.NewGuid().ToString("N")[..8];
     }
 
     public EtcdServer Etcd { get; }
+
+    /// <summary>The nodes' requirepass, when the cluster was started with one.</summary>
+    public string? Password { get; }
     public string Name { get; }
     public List<NodeProcess> Nodes { get; } = [];
 
@@ -63,13 +68,13 @@ public sealed partial class TestCluster : IAsyncDisposable
             var epochs = new HashSet<long>();
             foreach (var node in running)
             {
-                var info = await InfoAsync(node);
+                var info = await QueryAsync(node, Password, ["CLUSTER", "INFO"]);
                 last = $"{node.Id}: {info}";
                 if (Field(info, "cluster_state") != "ok" || Field(info, "cluster_known_nodes") != running.Count.ToString(CultureInfo.InvariantCulture)
                     || Field(info, "cluster_slots_assigned") != "16384" || Field(info, "cluster_shards_migrating") != "0")
                     return false;
                 epochs.Add(long.Parse(Field(info, "cluster_current_epoch")!, CultureInfo.InvariantCulture));
-                var nodes = await TextAsync(node, "CLUSTER", "NODES");
+                var nodes = await QueryAsync(node, Password, ["CLUSTER", "NODES"]);
                 if (nodes.Contains("->-", StringComparison.Ordinal) || nodes.Contains("-<-", StringComparison.Ordinal)) return false;
             }
             return epochs.Count == 1;
@@ -78,11 +83,15 @@ public sealed partial class TestCluster : IAsyncDisposable
 
     public static async Task<string> InfoAsync(NodeProcess node) => await TextAsync(node, "CLUSTER", "INFO");
 
-    public static async Task<string> TextAsync(NodeProcess node, params string[] args)
+    public static Task<string> TextAsync(NodeProcess node, params string[] args) => QueryAsync(node, null, args);
+
+    /// <summary>One request on a fresh connection (after AUTH when there is a password); an error or an unreachable node comes back as text.</summary>
+    public static async Task<string> QueryAsync(NodeProcess node, string? password, string[] args)
     {
         try
         {
             await using var client = await RespTestClient.ConnectAsync(node.Port);
+            if (password is not null) (await client.SendAsync("AUTH", password)).AssertOk();
             var reply = await client.SendAsync(args);
             return reply.IsError ? "error: " + reply.AsString() : reply.AsString() ?? "";
         }
