@@ -11,7 +11,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 ROUNDS=${1:-3}
 KEYS=${KEYS:-1000000}
-RUN_REQUESTS=${RUN_REQUESTS:-100000}
+RUN_REQUESTS=${RUN_REQUESTS:-200000}
 WORK=$(mktemp -d)
 ETCD_PORT=${ETCD_PORT:-23790}
 SERVER=src/AkkaCache.Server/bin/Release/net10.0/akkacache-server

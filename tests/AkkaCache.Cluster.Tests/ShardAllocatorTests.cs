@@ -148,6 +148,21 @@ public sealed class ShardAllocatorTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public void Given_shard_sizes_a_join_moves_the_smallest_shards_first()
+    {
+        var settings = new AllocationSettings(0, 64);
+        var two = ShardAllocator.Rebalance(ShardMap.Empty(64, 0), Nodes(2), settings);
+        // the lowest-numbered shards (the ones an unsized plan moves first) hold nearly all the data
+        long Bytes(int shard) => shard < 8 || shard is >= 32 and < 40 ? 1_000_000 : 100;
+        var three = ShardAllocator.Rebalance(two, [.. Nodes(2), M("n3")], settings, shardBytes: Bytes);
+        var moving = Migrations(three).Keys.ToList();
+        Assert.Equal(21, moving.Count); // floor(64 / 3) to the new member
+        Assert.All(moving, shard => Assert.Equal(100, Bytes(shard)));
+        var unsized = Migrations(ShardAllocator.Rebalance(two, [.. Nodes(2), M("n3")], settings)).Keys;
+        Assert.Contains(unsized, shard => Bytes(shard) > 100); // without sizes the big ones would have gone
+    }
+
+    [Fact]
     public void Lowering_the_limit_keeps_the_migrations_in_flight_and_starts_none_until_below_it()
     {
         var world = new World(Shards, new AllocationSettings(1, 10));

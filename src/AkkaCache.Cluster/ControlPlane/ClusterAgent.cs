@@ -304,6 +304,12 @@ public sealed class ClusterAgent : IAsyncDisposable
 
             var offsets = await CandidateOffsetsAsync(current, members, token);
             var next = NextMap(current, members, leaving, handoffs, offsets);
+            if (StartsMigrations(current, next))
+            {
+                // new moves: pick the smallest shards, so a rebalance moves as few bytes as it can
+                var sizes = await ShardSizesAsync(members, token);
+                next = NextMap(current, members, leaving, handoffs, offsets, sizes);
+            }
             if (next.Epoch != current.Epoch)
             {
                 var ops = new List<EtcdOp> { EtcdOp.Put(_mapKey, next.ToJson(), 0) };
@@ -324,19 +330,43 @@ public sealed class ClusterAgent : IAsyncDisposable
 
     /// <summary>The map after the membership and hand-offs seen now (pure; the leader's whole decision).</summary>
     internal ShardMap NextMap(ShardMap current, List<ClusterMember> members, HashSet<string> leaving, IReadOnlyList<EtcdKeyValue> handoffs,
-        Func<string, int, long>? replicaOffset = null)
+        Func<string, int, long>? replicaOffset = null, Func<int, long>? shardBytes = null)
     {
         var settings = new AllocationSettings(_settings.ReplicaCount, _settings.MaxShardsInFlight);
         var next = current;
         // a member back under a new lease lost what it held: fail its shards over before it is given new ones
         var reborn = members.Where(m => current.Member(m.Id) is { } known && known.Incarnation != m.Incarnation).Select(m => m.Id).ToHashSet();
-        if (reborn.Count > 0) next = ShardAllocator.Rebalance(next, members.Where(m => !reborn.Contains(m.Id)).ToList(), settings, replicaOffset, leaving);
+        if (reborn.Count > 0) next = ShardAllocator.Rebalance(next, members.Where(m => !reborn.Contains(m.Id)).ToList(), settings, replicaOffset, leaving, shardBytes);
         foreach (var handoff in handoffs)
         {
             if (!int.TryParse(handoff.Key.AsSpan(_handoffPrefix.Length), out int shard) || shard < 0 || shard >= next.ShardCount) continue;
             next = ShardAllocator.CompleteMigration(next, shard, Encoding.UTF8.GetString(handoff.Value), leaving);
         }
-        return ShardAllocator.Rebalance(next, members, settings, replicaOffset, leaving);
+        return ShardAllocator.Rebalance(next, members, settings, replicaOffset, leaving, shardBytes);
+    }
+
+    private static bool StartsMigrations(ShardMap current, ShardMap next)
+    {
+        for (int shard = 0; shard < next.ShardCount; shard++)
+            if (next.Shards[shard].MigratingTo is { } target && (shard >= current.ShardCount || current.Shards[shard].MigratingTo != target))
+                return true;
+        return false;
+    }
+
+    /// <summary>Bytes per shard as its primary holds them (unknown shards count as large: they are moved last).</summary>
+    private async Task<Func<int, long>> ShardSizesAsync(List<ClusterMember> members, CancellationToken token)
+    {
+        var answers = await Task.WhenAll(members.Select(m =>
+            PeerQuery.PerShardAsync(m.Host, m.Port, _settings.Password, PeerQuery.Sizes, TimeSpan.FromMilliseconds(500), token)));
+        var sizes = new long[_settings.ShardCount];
+        Array.Fill(sizes, long.MaxValue);
+        foreach (var answer in answers)
+        {
+            if (answer is null) continue;
+            for (int shard = 0; shard < answer.Length && shard < sizes.Length; shard++)
+                if (answer[shard] >= 0) sizes[shard] = answer[shard];
+        }
+        return shard => shard < sizes.Length ? sizes[shard] : long.MaxValue;
     }
 
     /// <summary>
@@ -355,7 +385,7 @@ public sealed class ClusterAgent : IAsyncDisposable
         }
         if (candidates.Count == 0) return null;
         var answers = await Task.WhenAll(candidates.Select(async id =>
-            (Id: id, Offsets: await ReplicaOffsets.QueryAsync(live[id].Host, live[id].Port, _settings.Password, TimeSpan.FromMilliseconds(500), token))));
+            (Id: id, Offsets: await PeerQuery.PerShardAsync(live[id].Host, live[id].Port, _settings.Password, PeerQuery.Offsets, TimeSpan.FromMilliseconds(500), token))));
         var byMember = answers.Where(a => a.Offsets is not null).ToDictionary(a => a.Id, a => a.Offsets!);
         return (member, shard) => byMember.TryGetValue(member, out var offsets) && shard < offsets.Length ? offsets[shard] : -1;
     }

@@ -58,15 +58,17 @@ public static class ShardAllocator
     /// <param name="leaving">Members leaving gracefully: they keep serving what they hold, but all their primaries
     /// migrate away, they get no new shards and hold no replicas. Ids not in <paramref name="members"/> are ignored.</param>
     /// <returns><paramref name="previous"/> when nothing changes, else the next map at <c>previous.Epoch + 1</c>.</returns>
+    /// <param name="shardBytes">How much data a shard holds: of the shards a member gives away, the smallest move first
+    /// (a migration to a member that holds a replica still comes first: it copies nothing). Null: in shard order.</param>
     public static ShardMap Rebalance(ShardMap previous, IReadOnlyList<ClusterMember> members, AllocationSettings settings,
-        Func<string, int, long>? replicaOffset = null, IReadOnlySet<string>? leaving = null)
+        Func<string, int, long>? replicaOffset = null, IReadOnlySet<string>? leaving = null, Func<int, long>? shardBytes = null)
     {
         ArgumentNullException.ThrowIfNull(previous);
         ArgumentNullException.ThrowIfNull(members);
         ArgumentNullException.ThrowIfNull(settings);
         ArgumentOutOfRangeException.ThrowIfNegative(settings.ReplicaCount);
         ArgumentOutOfRangeException.ThrowIfLessThan(settings.MaxShardsInFlight, 1);
-        return new Planner(previous, members, settings, replicaOffset, leaving).Run();
+        return new Planner(previous, members, settings, replicaOffset, leaving, shardBytes).Run();
     }
 
     /// <summary>
@@ -122,6 +124,7 @@ public static class ShardAllocator
 
         private readonly int[] _primary;
         private readonly int[] _target;
+        private readonly Func<int, long>? _shardBytes;
         private readonly int _r; // replica slots per shard: the most any shard may want
         private readonly int[] _replicas; // _r slots per shard
         private readonly int[] _replicaCount;
@@ -130,9 +133,10 @@ public static class ShardAllocator
         private readonly int[] _quota;
 
         public Planner(ShardMap previous, IReadOnlyList<ClusterMember> members, AllocationSettings settings,
-            Func<string, int, long>? offset, IReadOnlySet<string>? leaving)
+            Func<string, int, long>? offset, IReadOnlySet<string>? leaving, Func<int, long>? shardBytes)
         {
             _previous = previous;
+            _shardBytes = shardBytes;
             _settings = settings;
             _offset = offset;
             _members = [.. members];
@@ -295,6 +299,9 @@ public static class ShardAllocator
             foreach (var source in sources) movable[source] = [];
             for (var s = 0; s < _shardCount; s++)
                 if (_target[s] < 0 && movable[_primary[s]] is { } list) list.Add(s);
+            if (_shardBytes is { } bytes)
+                foreach (var source in sources)
+                    movable[source].Sort((a, b) => bytes(a) != bytes(b) ? bytes(a).CompareTo(bytes(b)) : a.CompareTo(b));
 
             while (budget > 0)
             {

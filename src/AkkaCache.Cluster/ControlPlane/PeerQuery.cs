@@ -4,15 +4,18 @@ using AkkaCache.Protocol;
 namespace AkkaCache.Cluster.ControlPlane;
 
 /// <summary>
-/// What the leader asks before a failover with a choice of replicas: how far each candidate has applied each shard's
-/// stream (<c>AC.ROFFSETS</c>). Sequence numbers of one shard come from one primary's counter, so they compare.
+/// What the leader asks other nodes, one number per shard: before a failover with a choice of replicas, how far each
+/// candidate applied each shard's stream (<c>AC.ROFFSETS</c>; sequence numbers of one shard come from one primary's
+/// counter, so they compare); before starting migrations, how many bytes each shard holds (<c>AC.RSIZES</c>), so the
+/// smallest move first.
 /// </summary>
-internal static class ReplicaOffsets
+internal static class PeerQuery
 {
-    public const string Command = "AC.ROFFSETS";
+    public const string Offsets = "AC.ROFFSETS";
+    public const string Sizes = "AC.RSIZES";
 
-    /// <summary>Per shard, the last sequence number the member applied (-1 where it follows nothing); null if it did not answer in time.</summary>
-    public static async Task<long[]?> QueryAsync(string host, int port, string? password, TimeSpan timeout, CancellationToken cancellation)
+    /// <summary>The member's answer to <paramref name="command"/>, one number per shard; null if it did not answer in time.</summary>
+    public static async Task<long[]?> PerShardAsync(string host, int port, string? password, string command, TimeSpan timeout, CancellationToken cancellation)
     {
         using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellation);
         deadline.CancelAfter(timeout);
@@ -21,7 +24,7 @@ internal static class ReplicaOffsets
             using var socket = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
             await socket.ConnectAsync(host, port, deadline.Token);
             if (password is not null) await socket.SendAsync(RespRequestEncoder.Encode("AUTH", password), SocketFlags.None, deadline.Token);
-            await socket.SendAsync(RespRequestEncoder.Encode(Command), SocketFlags.None, deadline.Token);
+            await socket.SendAsync(RespRequestEncoder.Encode(command), SocketFlags.None, deadline.Token);
             var buffer = new byte[64 * 1024];
             int filled = 0, offset = 0;
             while (true)
