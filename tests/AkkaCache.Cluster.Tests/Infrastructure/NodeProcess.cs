@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
+using System.Runtime.InteropServices;
 using System.Text;
 
 namespace AkkaCache.Cluster.Tests.Infrastructure;
@@ -10,7 +11,7 @@ namespace AkkaCache.Cluster.Tests.Infrastructure;
 /// A real AkkaCache node process (the akkacache-server executable built next to the tests), so a test can kill -9 it,
 /// pause it with SIGSTOP, or stop it with SIGTERM exactly as an operator or a crash would.
 /// </summary>
-public sealed class NodeProcess : IAsyncDisposable
+public sealed partial class NodeProcess : IAsyncDisposable
 {
     private readonly Process _process;
     private readonly StringBuilder _output = new();
@@ -79,17 +80,23 @@ public sealed class NodeProcess : IAsyncDisposable
 
     public void Kill() => _process.Kill(entireProcessTree: true);
 
-    public void Pause() => Signal("STOP");
+    // Linux signal numbers; sent with libc's kill(2), so the tests need no procps on the machine
+    private const int SigCont = 18, SigStop = 19, SigTerm = 15;
 
-    public void Resume() => Signal("CONT");
+    public void Pause() => Signal(SigStop);
 
-    public void Terminate() => Signal("TERM");
+    public void Resume() => Signal(SigCont);
 
-    private void Signal(string signal)
+    public void Terminate() => Signal(SigTerm);
+
+    private void Signal(int signal)
     {
-        using var kill = Process.Start("kill", ["-" + signal, _process.Id.ToString(CultureInfo.InvariantCulture)]);
-        kill.WaitForExit();
+        if (Kill(_process.Id, signal) != 0 && !_process.HasExited)
+            throw new InvalidOperationException($"kill({_process.Id}, {signal}) failed: errno {Marshal.GetLastPInvokeError()}");
     }
+
+    [LibraryImport("libc", EntryPoint = "kill", SetLastError = true)]
+    private static partial int Kill(int pid, int signal);
 
     public async Task WaitForExitAsync(TimeSpan deadline)
     {
@@ -108,7 +115,6 @@ public sealed class NodeProcess : IAsyncDisposable
     {
         if (!_process.HasExited)
         {
-            Resume(); // a paused process would not die of SIGKILL until resumed on some kernels' accounting; be explicit
             _process.Kill(entireProcessTree: true);
             try { await WaitForExitAsync(TimeSpan.FromSeconds(10)); } catch (OperationCanceledException) { }
         }
