@@ -33,6 +33,11 @@ public sealed class ClusterRebalanceTests
         Assert.True(seen.Sum(s => s.Moved) > 0, "no -MOVED seen after the moves");
         Assert.Equal(0, seen.Sum(s => s.Other));
 
+        // the moves show in CLUSTER INFO: the old nodes streamed entries (they also feed their replicas)
+        long sent = 0;
+        foreach (var node in old) sent += long.Parse(TestCluster.Field(await TestCluster.InfoAsync(node), "cluster_migration_bytes_sent")!, CultureInfo.InvariantCulture);
+        Assert.True(sent > KeyCount * 10, $"only {sent} bytes streamed");
+
         var slots = TestCluster.SlotsPerNode(await TestCluster.TextAsync(joined, "CLUSTER", "NODES"));
         Assert.InRange(slots[joined.Port], 5456 - 16, 5456 + 16); // a third of the slots, within a shard
         await AssertAllKeysAsync(client);
