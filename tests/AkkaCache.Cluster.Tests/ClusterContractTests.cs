@@ -26,6 +26,17 @@ public sealed class ClusterContractTests
     }
 
     [Fact]
+    public async Task A_node_with_another_shard_count_than_the_cluster_is_refused_at_start()
+    {
+        await using var cluster = await TestCluster.StartAsync(1);
+        await using var odd = NodeProcess.StartClusterNode(cluster.Etcd.ClientUrl, cluster.Name, "odd", extra: ["--shards", "64"]);
+        await odd.WaitForExitAsync(TimeSpan.FromSeconds(60));
+        Assert.NotEqual(0, odd.ExitCode);
+        Assert.Contains($"Cluster '{cluster.Name}' has 1024 shards, fixed when it was created; this node was started with --shards 64.", odd.Output);
+        Assert.Equal("1", TestCluster.Field(await TestCluster.InfoAsync(cluster.Nodes[0]), "cluster_known_nodes"));
+    }
+
+    [Fact]
     public async Task Every_slot_is_served_and_primaries_stay_balanced_as_nodes_join_one_to_five()
     {
         await using var cluster = await TestCluster.StartAsync(1);

@@ -84,6 +84,9 @@ public sealed class ClusterAgent : IAsyncDisposable
     {
         try
         {
+            if (await _etcd.GetAsync(_mapKey, cancellation) is { } stored && ShardMap.FromJson(stored.Value).ShardCount is var shards && shards != _settings.ShardCount)
+                throw new InvalidOperationException(
+                    $"Cluster '{_settings.ClusterName}' has {shards} shards, fixed when it was created; this node was started with --shards {_settings.ShardCount}.");
             await RegisterAsync(cancellation);
         }
         catch (Exception e) when (e is HttpRequestException or TaskCanceledException or EtcdException)
@@ -188,8 +191,18 @@ public sealed class ClusterAgent : IAsyncDisposable
 
     private readonly object _applyGate = new();
 
+    private bool _reportedShardCount;
+
     private void ApplyMap(ShardMap map)
     {
+        if (map.ShardCount != _settings.ShardCount)
+        {
+            // the shard count is fixed when the cluster is created: this node cannot hold that map's shards
+            if (!_reportedShardCount)
+                Console.Error.WriteLine($"akkacache: cluster '{_settings.ClusterName}' has {map.ShardCount} shards but this node was started with --shards {_settings.ShardCount}; not serving");
+            _reportedShardCount = true;
+            return;
+        }
         ClusterTopology topology;
         lock (_applyGate)
         {
