@@ -252,7 +252,7 @@ internal sealed partial class ClientSession
         }
         if ((command.Flags & CommandFlags.ShardArgument) != 0)
         {
-            // internal replication commands name their shard; CLUSTER COUNTKEYSINSLOT and the like enter nothing here
+            // AC.RSYNC, AC.RCLEAR and AC.RMARK carry no key: the shard is their first argument
             if (RespNumbers.TryParseInt64(request[1], out long shard) && shard >= 0 && shard < _node.Engine.Shards.Length) AddShard((int)shard);
             return;
         }
