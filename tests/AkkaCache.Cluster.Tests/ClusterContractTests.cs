@@ -127,6 +127,17 @@ public sealed class ClusterContractTests
         Assert.Equal(1, (await owner.SendAsync("WAIT", "1", "5000")).Int());
         (await owner.SendAsync("WAIT", "-1", "0")).AssertError("ERR value is out of range, must be positive");
 
+        // what the leader asks before moves and failovers: per-shard sizes of the shards a node leads, and how far each
+        // node got in each shard's stream (the replica applied what WAIT confirmed; the primary wrote at least that)
+        int shard = 12182 / 16;
+        var sizes = (await owner.SendAsync("AC.RSIZES")).Items!;
+        Assert.Equal(1024, sizes.Count);
+        Assert.True(sizes[shard].Integer > 0);
+        Assert.Equal(-1, (await other.SendAsync("AC.RSIZES")).Items![shard].Integer);
+        long applied = (await other.SendAsync("AC.ROFFSETS")).Items![shard].Integer;
+        Assert.True(applied > 0);
+        Assert.True((await owner.SendAsync("AC.ROFFSETS")).Items![shard].Integer >= applied);
+
         // ASKING is one-shot and only opens shards being imported: here nothing is, so it changes nothing
         (await other.SendAsync("ASKING")).AssertOk();
         Assert.StartsWith("MOVED", (await other.SendAsync("GET", "foo")).AsString());
