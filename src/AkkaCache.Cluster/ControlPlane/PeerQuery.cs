@@ -25,26 +25,11 @@ internal static class PeerQuery
             await socket.ConnectAsync(host, port, deadline.Token);
             if (password is not null) await socket.SendAsync(RespRequestEncoder.Encode("AUTH", password), SocketFlags.None, deadline.Token);
             await socket.SendAsync(RespRequestEncoder.Encode(command), SocketFlags.None, deadline.Token);
-            var buffer = new byte[64 * 1024];
-            int filled = 0, offset = 0;
-            while (true)
-            {
-                if (filled == buffer.Length) Array.Resize(ref buffer, buffer.Length * 2);
-                int read = await socket.ReceiveAsync(buffer.AsMemory(filled), SocketFlags.None, deadline.Token);
-                if (read == 0) return null;
-                filled += read;
-                while (true)
-                {
-                    var status = RespReplyParser.TryParse(buffer.AsSpan(offset, filled - offset), out var reply, out int consumed, out _);
-                    if (status == RespParseStatus.Incomplete) break;
-                    if (status == RespParseStatus.Error) return null;
-                    offset += consumed;
-                    if (reply!.Type == RespType.Array) return reply.Items!.Select(i => i.Integer).ToArray();
-                    // the first answer was AUTH's (a refused AUTH shows up as -NOAUTH for the question itself)
-                    if (password is null) return null;
-                    password = null;
-                }
-            }
+            var replies = new RespReplyReader(socket);
+            // a refused AUTH shows up as -NOAUTH for the question itself
+            if (password is not null) await replies.ReadAsync(deadline.Token);
+            var reply = await replies.ReadAsync(deadline.Token);
+            return reply.Items?.Select(i => i.Integer).ToArray();
         }
         catch (Exception e) when (e is SocketException or OperationCanceledException or IOException)
         {

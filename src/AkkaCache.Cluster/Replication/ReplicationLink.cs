@@ -257,26 +257,8 @@ internal sealed class ReplicationLink : IAsyncDisposable
 
     private async Task ReceiveAsync(Socket socket, CancellationToken token)
     {
-        var buffer = new byte[64 * 1024];
-        int filled = 0;
-        while (!token.IsCancellationRequested)
-        {
-            if (filled == buffer.Length) Array.Resize(ref buffer, buffer.Length * 2);
-            int received = await socket.ReceiveAsync(buffer.AsMemory(filled), SocketFlags.None, token);
-            if (received == 0) return;
-            filled += received;
-            int offset = 0;
-            while (offset < filled)
-            {
-                var status = RespReplyParser.TryParse(buffer.AsSpan(offset, filled - offset), out var reply, out int consumed, out _);
-                if (status == RespParseStatus.Incomplete) break;
-                if (status == RespParseStatus.Error) return;
-                offset += consumed;
-                OnReply(reply!);
-            }
-            Buffer.BlockCopy(buffer, offset, buffer, 0, filled - offset);
-            filled -= offset;
-        }
+        var replies = new RespReplyReader(socket);
+        while (!token.IsCancellationRequested) OnReply(await replies.ReadAsync(token));
     }
 
     private void OnReply(RespValue reply)

@@ -75,8 +75,7 @@ internal sealed class ClusterProxy(string? password) : IAsyncDisposable
 
     private sealed class Peer(Socket socket) : IAsyncDisposable
     {
-        private byte[] _buffer = new byte[16 * 1024];
-        private int _start, _end;
+        private readonly RespReplyReader _replies = new(socket);
 
         public async ValueTask SendAsync(ReadOnlyMemory<byte> data)
         {
@@ -88,33 +87,7 @@ internal sealed class ClusterProxy(string? password) : IAsyncDisposable
         }
 
         /// <summary>The bytes of the next whole reply (valid until the next read).</summary>
-        public async ValueTask<ReadOnlyMemory<byte>> ReadReplyAsync()
-        {
-            while (true)
-            {
-                if (_end > _start)
-                {
-                    var status = RespReplyParser.TryParse(_buffer.AsSpan(_start, _end - _start), out _, out int consumed, out string? error);
-                    if (status == RespParseStatus.Error) throw new IOException("The owner sent a malformed reply: " + error);
-                    if (status == RespParseStatus.Complete)
-                    {
-                        var reply = _buffer.AsMemory(_start, consumed);
-                        _start += consumed;
-                        return reply;
-                    }
-                }
-                if (_start > 0)
-                {
-                    Buffer.BlockCopy(_buffer, _start, _buffer, 0, _end - _start);
-                    _end -= _start;
-                    _start = 0;
-                }
-                if (_end == _buffer.Length) Array.Resize(ref _buffer, _buffer.Length * 2);
-                int read = await socket.ReceiveAsync(_buffer.AsMemory(_end), SocketFlags.None);
-                if (read == 0) throw new IOException("The owner closed the connection.");
-                _end += read;
-            }
-        }
+        public ValueTask<ReadOnlyMemory<byte>> ReadReplyAsync() => _replies.ReadRawAsync();
 
         public ValueTask DisposeAsync()
         {
