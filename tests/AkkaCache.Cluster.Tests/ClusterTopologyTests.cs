@@ -254,7 +254,7 @@ public sealed class ClusterTopologyTests
     public void Nodes_match_redis_with_migrating_slots_on_the_source_line()
     {
         var topology = new ClusterTopology(RedisLikeMap(migrating: true), Id1);
-        Assert.Equal(AsAkkaCacheNodes(RedisNodes, 6), topology.NodesText());
+        Assert.Equal(AsAkkaCacheNodes(RedisNodes, 6), topology.NodesText);
     }
 
     [Fact]
@@ -264,7 +264,7 @@ public sealed class ClusterTopologyTests
         map.Shards[100] = map.Shards[100] with { MigratingTo = Id2 };
         var topology = new ClusterTopology(map, Id2);
 
-        string line = topology.NodesText().Split('\n')[0] + "\n";
+        string line = topology.NodesText.Split('\n')[0] + "\n";
         Assert.Equal(AsAkkaCacheNodes(RedisImportingLine, 6), line);
         Assert.Equal(ShardRole.Importing, topology.RoleOf(100));
         Assert.Equal(ShardRole.Primary, topology.RoleOf(5461));
@@ -343,7 +343,7 @@ public sealed class ClusterTopologyTests
 
         Assert.Equal([(0, 159), (160, 175), (176, 5471), (5472, 10927), (10928, 16383)], topology.Ranges.Select(r => (r.First, r.Last)));
         Assert.Equal("c", Assert.Single(topology.Ranges[1].Replicas).Id);
-        string aLine = topology.NodesText().Split('\n')[0];
+        string aLine = topology.NodesText.Split('\n')[0];
         Assert.EndsWith(" connected 0-5471", aLine, StringComparison.Ordinal);
 
         // CLUSTER SHARDS: one entry per (primary, replicas) combination; a's two combinations are two entries.
@@ -394,7 +394,7 @@ public sealed class ClusterTopologyTests
         map.Shards[700] = map.Shards[700] with { Replicas = ["a", "d"] }; // d holds only a replica of a c shard
         var topology = new ClusterTopology(map, "d");
 
-        string text = topology.NodesText();
+        string text = topology.NodesText;
         Assert.EndsWith("\n", text, StringComparison.Ordinal);
         Assert.DoesNotContain("\r", text, StringComparison.Ordinal);
         string[] lines = text[..^1].Split('\n');
@@ -420,22 +420,10 @@ public sealed class ClusterTopologyTests
         Assert.Equal(ShardRole.None, topology.RoleOf(0));
 
         var fromA = new ClusterTopology(map, "a");
-        Assert.StartsWith($"{RedisId("a")} 127.0.0.1:7001@0 myself,master - ", fromA.NodesText(), StringComparison.Ordinal);
+        Assert.StartsWith($"{RedisId("a")} 127.0.0.1:7001@0 myself,master - ", fromA.NodesText, StringComparison.Ordinal);
         Assert.Equal(ShardRole.Primary, fromA.RoleOf(0));
         Assert.Equal(ShardRole.Replica, fromA.RoleOf(1023));
         Assert.Equal(ShardRole.None, fromA.RoleOf(500));
-    }
-
-    [Fact]
-    public void Nodes_mark_members_that_are_not_live_as_failed_but_never_myself()
-    {
-        var topology = new ClusterTopology(ThreeMembers(), "a");
-        string[] lines = topology.NodesText(id => id == "b").Split('\n');
-
-        Assert.Equal($"{RedisId("a")} 127.0.0.1:7001@0 myself,master - 0 0 12 connected 0-5471", lines[0]);
-        Assert.Equal($"{RedisId("b")} 127.0.0.1:7002@0 master - 0 0 12 connected 5472-10927", lines[1]);
-        Assert.Equal($"{RedisId("c")} 127.0.0.1:7003@0 master,fail - 0 0 12 disconnected 10928-16383", lines[2]);
-        Assert.DoesNotContain("fail", topology.NodesText(), StringComparison.Ordinal);
     }
 
     [Theory]
@@ -466,13 +454,6 @@ public sealed class ClusterTopologyTests
         Assert.Equal(7002, Field(nodes[0], "port").Integer);
         Assert.Equal(RedisId("c"), Field(nodes[1], "id").AsString());
         Assert.Equal("replica", Field(nodes[1], "role").AsString());
-
-        // Not live: health "fail" in SHARDS, and the replica left out of SLOTS (as Redis leaves out failed replicas).
-        RespValue failed = Parse(Write(version, w => topology.WriteShards(w, id => id != "c")));
-        Assert.Equal("fail", Field(Field(failed.Items![1], "nodes").Items![1], "health").AsString());
-        RespValue slots = Parse(Write(version, w => topology.WriteSlots(w, id => id != "c")));
-        Assert.Equal(3, slots.Items![1].Items!.Count);
-        Assert.Equal(4, slots.Items[0].Items!.Count);
     }
 
     [Fact]
@@ -525,7 +506,7 @@ public sealed class ClusterTopologyTests
         Assert.Null(topology.Myself);
         Assert.Equal("*0\r\n", Text(Write(RespVersion.Resp2, w => topology.WriteSlots(w))));
         Assert.Equal("*0\r\n", Text(Write(RespVersion.Resp3, w => topology.WriteShards(w))));
-        Assert.Equal("", topology.NodesText());
+        Assert.Equal("", topology.NodesText);
         Assert.True(topology.PrimaryEndpoint(0).IsEmpty);
         Assert.Null(topology.PrimaryEndpointOfShard(0));
         Assert.Equal(ShardRole.None, topology.RoleOf(0));
@@ -550,7 +531,7 @@ public sealed class ClusterTopologyTests
 
         RespValue slots = Parse(Write(RespVersion.Resp2, w => topology.WriteSlots(w)));
         Assert.Equal([(0L, 5471L), (5472L, 7999L), (8032L, 10927L), (10928L, 16383L)], slots.Items!.Select(r => (r.Items![0].Integer, r.Items[1].Integer)));
-        Assert.Contains($"{RedisId("b")} 127.0.0.1:7002@0 master - 0 0 12 connected 5472-7999 8032-10927\n", topology.NodesText(), StringComparison.Ordinal);
+        Assert.Contains($"{RedisId("b")} 127.0.0.1:7002@0 master - 0 0 12 connected 5472-7999 8032-10927\n", topology.NodesText, StringComparison.Ordinal);
         Assert.True(topology.PrimaryEndpoint(500).IsEmpty);
         Assert.True(topology.PrimaryEndpoint(501).IsEmpty);
         Assert.Equal("127.0.0.1:7002", topology.PrimaryEndpointOfShard(502));
@@ -569,17 +550,17 @@ public sealed class ClusterTopologyTests
         Assert.True(source.MigrationTargetEndpoint(6).IsEmpty);
         Assert.Equal(ShardRole.Primary, source.RoleOf(5));
         string expectedOpen = string.Concat(Enumerable.Range(80, 16).Select(slot => $" [{slot}->-{RedisId("c")}]"));
-        Assert.Equal($"{RedisId("a")} 127.0.0.1:7001@0 myself,master - 0 0 12 connected 0-5471{expectedOpen}", source.NodesText().Split('\n')[0]);
+        Assert.Equal($"{RedisId("a")} 127.0.0.1:7001@0 myself,master - 0 0 12 connected 0-5471{expectedOpen}", source.NodesText.Split('\n')[0]);
 
         var target = new ClusterTopology(map, "c");
         Assert.Equal(ShardRole.Importing, target.RoleOf(5));
-        string[] lines = target.NodesText().Split('\n');
+        string[] lines = target.NodesText.Split('\n');
         Assert.Equal($"{RedisId("a")} 127.0.0.1:7001@0 master - 0 0 12 connected 0-5471", lines[0]); // only myself shows open slots
         Assert.EndsWith(" connected 10928-16383 [80-<-" + RedisId("a") + "]" + string.Concat(Enumerable.Range(81, 15).Select(s => $" [{s}-<-{RedisId("a")}]")), lines[2], StringComparison.Ordinal);
 
         // The other replica's view: no open slots anywhere, and SLOTS does not mention the importer.
         var bystander = new ClusterTopology(map, "b");
-        Assert.DoesNotContain("[", bystander.NodesText(), StringComparison.Ordinal);
+        Assert.DoesNotContain("[", bystander.NodesText, StringComparison.Ordinal);
         Assert.Equal(Text(Write(RespVersion.Resp2, w => new ClusterTopology(ThreeMembers(), "b").WriteSlots(w))), Text(Write(RespVersion.Resp2, w => bystander.WriteSlots(w))));
     }
 

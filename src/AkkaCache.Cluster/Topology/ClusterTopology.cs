@@ -70,7 +70,6 @@ public sealed class ClusterTopology
     private readonly byte[][] _migrationEndpoints;
     private readonly ShardRole[] _roles;
     private readonly ShardEntry[] _shardEntries;
-    private readonly NodeLine[] _nodeLines;
     private readonly string _nodesText;
 
     // CLUSTER SLOTS / SHARDS replies, encoded on first use (a benign race: both writers produce the same bytes).
@@ -140,8 +139,7 @@ public sealed class ClusterTopology
         Ranges = BuildRanges(replicas);
         ClusterSize = Ranges.Select(r => r.Primary).Distinct().Count();
         _shardEntries = BuildShardEntries(members);
-        _nodeLines = BuildNodeLines(members, replicas);
-        _nodesText = NodesTextCore(null);
+        _nodesText = BuildNodesText(members, replicas);
     }
 
     /// <summary>The map this view was built from.</summary>
@@ -204,16 +202,16 @@ public sealed class ClusterTopology
         WriteRedirect(writer, "ASK "u8, slot, endpoint);
 
     /// <summary>
-    /// The CLUSTER NODES text: one line per member, each ending in "\n". <paramref name="isLive"/> (by member id) marks
-    /// members that are not live as "fail" and "disconnected"; this node is always shown live.
+    /// The CLUSTER NODES text: one line per member, each ending in "\n". Every member is shown connected: the map names
+    /// only members holding their lease (the leader drops the others).
     /// </summary>
-    public string NodesText(Func<string, bool>? isLive = null) => isLive is null ? _nodesText : NodesTextCore(isLive);
+    public string NodesText => _nodesText;
 
     /// <summary>Writes the CLUSTER NODES reply: a verbatim string in RESP3, a bulk string in RESP2 (as Redis).</summary>
-    public void WriteNodes(RespWriter writer, Func<string, bool>? isLive = null)
+    public void WriteNodes(RespWriter writer)
     {
         ArgumentNullException.ThrowIfNull(writer);
-        writer.WriteVerbatimString("txt", NodesText(isLive));
+        writer.WriteVerbatimString("txt", _nodesText);
     }
 
     /// <summary>The CLUSTER INFO text, "field:value\r\n" lines in Redis's order, then AkkaCache's own fields.</summary>
@@ -251,41 +249,27 @@ public sealed class ClusterTopology
 
     /// <summary>
     /// Writes the CLUSTER SLOTS reply (Redis 7.0): per range [first, last, primary, replicas...], each node as
-    /// [host, port, id, {}] (an empty metadata map). <paramref name="isLive"/> leaves out replicas that are not live, as
-    /// Redis leaves out failed replicas.
+    /// [host, port, id, {}] (an empty metadata map).
     /// </summary>
-    public void WriteSlots(RespWriter writer, Func<string, bool>? isLive = null)
-    {
-        ArgumentNullException.ThrowIfNull(writer);
-        if (isLive is not null)
-        {
-            WriteSlotsCore(writer, isLive);
-            return;
-        }
-
-        ref byte[]? cache = ref writer.Version == RespVersion.Resp3 ? ref _slotsResp3 : ref _slotsResp2;
-        byte[] bytes = Volatile.Read(ref cache) ?? Encode(ref cache, writer.Version, w => WriteSlotsCore(w, null));
-        writer.WriteRaw(bytes);
-    }
+    public void WriteSlots(RespWriter writer) => WriteCached(writer, ref _slotsResp2, ref _slotsResp3, static (topology, w) => topology.WriteSlotsCore(w));
 
     /// <summary>
     /// Writes the CLUSTER SHARDS reply (Redis 7.0): per shard a map {"slots": [first, last, ...], "nodes": [{id, port,
     /// ip, endpoint, [hostname,] role, replication-offset, health}...]}; in RESP2 maps are flat arrays.
-    /// <paramref name="isLive"/> turns the health of members that are not live into "fail".
     /// </summary>
-    public void WriteShards(RespWriter writer, Func<string, bool>? isLive = null)
+    public void WriteShards(RespWriter writer) => WriteCached(writer, ref _shardsResp2, ref _shardsResp3, static (topology, w) => topology.WriteShardsCore(w));
+
+    /// <summary>A reply encoded once per protocol version on first use, then copied (static writers: no delegate per call).</summary>
+    private void WriteCached(RespWriter writer, ref byte[]? resp2, ref byte[]? resp3, Action<ClusterTopology, RespWriter> write)
     {
         ArgumentNullException.ThrowIfNull(writer);
-        if (isLive is not null)
-        {
-            WriteShardsCore(writer, isLive);
-            return;
-        }
-
-        ref byte[]? cache = ref writer.Version == RespVersion.Resp3 ? ref _shardsResp3 : ref _shardsResp2;
-        byte[] bytes = Volatile.Read(ref cache) ?? Encode(ref cache, writer.Version, w => WriteShardsCore(w, null));
-        writer.WriteRaw(bytes);
+        ref byte[]? cache = ref writer.Version == RespVersion.Resp3 ? ref resp3 : ref resp2;
+        writer.WriteRaw(Volatile.Read(ref cache) ?? Fill(ref cache, writer.Version, write));
     }
+
+    // apart from WriteCached: the closure it needs would otherwise be allocated on every call, hit or miss
+    private byte[] Fill(ref byte[]? cache, RespVersion version, Action<ClusterTopology, RespWriter> write) =>
+        Encode(ref cache, version, w => write(this, w));
 
     // ---- replies ----
 
@@ -318,25 +302,16 @@ public sealed class ClusterTopology
         writer.WriteCrLf();
     }
 
-    private void WriteSlotsCore(RespWriter writer, Func<string, bool>? isLive)
+    private void WriteSlotsCore(RespWriter writer)
     {
         writer.WriteArrayHeader(Ranges.Count);
         foreach (SlotRange range in Ranges)
         {
-            int replicas = 0;
-            foreach (ClusterMember replica in range.Replicas)
-            {
-                if (IsLive(replica, isLive)) replicas++;
-            }
-
-            writer.WriteArrayHeader(3 + replicas);
+            writer.WriteArrayHeader(3 + range.Replicas.Length);
             writer.WriteInteger(range.First);
             writer.WriteInteger(range.Last);
             WriteSlotsNode(writer, range.Primary);
-            foreach (ClusterMember replica in range.Replicas)
-            {
-                if (IsLive(replica, isLive)) WriteSlotsNode(writer, replica);
-            }
+            foreach (ClusterMember replica in range.Replicas) WriteSlotsNode(writer, replica);
         }
     }
 
@@ -349,7 +324,7 @@ public sealed class ClusterTopology
         writer.WriteMapHeader(0);
     }
 
-    private void WriteShardsCore(RespWriter writer, Func<string, bool>? isLive)
+    private void WriteShardsCore(RespWriter writer)
     {
         writer.WriteArrayHeader(_shardEntries.Length);
         foreach (ShardEntry entry in _shardEntries)
@@ -365,15 +340,12 @@ public sealed class ClusterTopology
 
             writer.WriteBulkString("nodes"u8);
             writer.WriteArrayHeader(1 + entry.Replicas.Length);
-            WriteShardsNode(writer, entry.Primary, "master"u8, isLive);
-            foreach (ClusterMember replica in entry.Replicas)
-            {
-                WriteShardsNode(writer, replica, "replica"u8, isLive);
-            }
+            WriteShardsNode(writer, entry.Primary, "master"u8);
+            foreach (ClusterMember replica in entry.Replicas) WriteShardsNode(writer, replica, "replica"u8);
         }
     }
 
-    private void WriteShardsNode(RespWriter writer, ClusterMember member, ReadOnlySpan<byte> role, Func<string, bool>? isLive)
+    private static void WriteShardsNode(RespWriter writer, ClusterMember member, ReadOnlySpan<byte> role)
     {
         bool hostname = !IPAddress.TryParse(member.Host, out _);
         writer.WriteMapHeader(hostname ? 8 : 7);
@@ -396,11 +368,8 @@ public sealed class ClusterTopology
         writer.WriteBulkString("replication-offset"u8);
         writer.WriteInteger(0);
         writer.WriteBulkString("health"u8);
-        writer.WriteBulkString(IsLive(member, isLive) ? "online"u8 : "fail"u8);
+        writer.WriteBulkString("online"u8);
     }
-
-    private bool IsLive(ClusterMember member, Func<string, bool>? isLive) =>
-        isLive is null || ReferenceEquals(member, _myself) || isLive(member.Id);
 
     private static byte[] Encode(ref byte[]? cache, RespVersion version, Action<RespWriter> write)
     {
@@ -411,19 +380,6 @@ public sealed class ClusterTopology
         return bytes;
     }
 
-    private string NodesTextCore(Func<string, bool>? isLive)
-    {
-        var text = new StringBuilder(_nodeLines.Length * 128);
-        foreach (NodeLine line in _nodeLines)
-        {
-            bool live = IsLive(line.Member, isLive);
-            text.Append(line.Head);
-            if (!live) text.Append(",fail");
-            text.Append(line.Middle).Append(live ? "connected" : "disconnected").Append(line.Slots).Append('\n');
-        }
-
-        return text.ToString();
-    }
 
     // ---- building ----
 
@@ -515,10 +471,10 @@ public sealed class ClusterTopology
         return entries.Select(e => new ShardEntry(e.Primary, e.Replicas, e.Slots.ToArray())).ToArray();
     }
 
-    private NodeLine[] BuildNodeLines(List<ClusterMember> members, ClusterMember[][] replicas)
+    private string BuildNodesText(List<ClusterMember> members, ClusterMember[][] replicas)
     {
         string epoch = Epoch.ToString(CultureInfo.InvariantCulture);
-        var lines = new NodeLine[members.Count];
+        var text = new StringBuilder(members.Count * 128);
         for (int i = 0; i < members.Count; i++)
         {
             ClusterMember member = members[i];
@@ -575,12 +531,11 @@ public sealed class ClusterTopology
             }
 
             string role = master is null ? "master" : "slave";
-            string head = $"{member.RedisId} {member.Host}:{member.Port.ToString(CultureInfo.InvariantCulture)}@0 {(myself ? "myself," : "")}{role}";
-            string middle = $" {master?.RedisId ?? "-"} 0 0 {epoch} ";
-            lines[i] = new NodeLine(member, head, middle, slots.ToString());
+            text.Append(CultureInfo.InvariantCulture,
+                $"{member.RedisId} {member.Host}:{member.Port}@0 {(myself ? "myself," : "")}{role} {master?.RedisId ?? "-"} 0 0 {epoch} connected{slots}\n");
         }
 
-        return lines;
+        return text.ToString();
     }
 
     private static void AppendSlotRange(StringBuilder text, int first, int last)
@@ -593,5 +548,4 @@ public sealed class ClusterTopology
     private sealed record ShardEntry(ClusterMember Primary, ClusterMember[] Replicas, (int First, int Last)[] Slots);
 
     // A CLUSTER NODES line is Head [",fail"] Middle link-state Slots "\n".
-    private sealed record NodeLine(ClusterMember Member, string Head, string Middle, string Slots);
 }
