@@ -48,7 +48,6 @@ public sealed class ClusterAgent : IAsyncDisposable
     private long _lease;
     private volatile bool _leader;
     private volatile bool _leaving;
-    private long _leaderChanges;
 
     public ClusterAgent(ClusterSettings settings, ReplicationHub hub, TimeProvider time)
     {
@@ -69,7 +68,6 @@ public sealed class ClusterAgent : IAsyncDisposable
     public LeaseGuard Guard { get; }
     public bool IsLeader => _leader;
     public long Incarnation => Volatile.Read(ref _lease);
-    public long LeaderChanges => Volatile.Read(ref _leaderChanges);
 
     /// <summary>The map as this node follows it; null until the first map arrives or while the node is between incarnations.</summary>
     public ClusterTopology? Topology => Volatile.Read(ref _topology);
@@ -230,7 +228,6 @@ public sealed class ClusterAgent : IAsyncDisposable
                 if (Guard.IsValid && await CampaignAsync(token) is long leaderRevision)
                 {
                     _leader = true;
-                    Interlocked.Increment(ref _leaderChanges);
                     await LeadAsync(leaderRevision, token);
                 }
             }
@@ -456,8 +453,6 @@ public sealed class ClusterAgent : IAsyncDisposable
         try { await _etcd.RevokeLeaseAsync(Volatile.Read(ref _lease)); }
         catch (Exception) { /* etcd gone: the lease expires on its own */ }
     }
-
-    public bool IsLeaving => _leaving;
 
     public async ValueTask DisposeAsync()
     {

@@ -40,8 +40,6 @@ internal sealed class ReplicationLink : IAsyncDisposable
 
     public ClusterMember Peer { get; private set; }
 
-    public long BytesSent;
-
     public ShardStream AddStream(int shard, bool isMigration)
     {
         var stream = new ShardStream(shard, this, isMigration);
@@ -58,11 +56,6 @@ internal sealed class ReplicationLink : IAsyncDisposable
         {
             if (_streams.TryGetValue(stream.Shard, out var current) && ReferenceEquals(current, stream)) _streams.Remove(stream.Shard);
         }
-    }
-
-    public int StreamCount
-    {
-        get { lock (_gate) return _streams.Count; }
     }
 
     public void Signal(ShardStream stream)
@@ -250,7 +243,6 @@ internal sealed class ReplicationLink : IAsyncDisposable
             int sent = await socket.SendAsync(data, SocketFlags.None, token);
             data = data[sent..];
         }
-        Interlocked.Add(ref BytesSent, _send.WrittenCount);
         _hub.AddBytesSent(_send.WrittenCount);
         _send.ResetWrittenCount();
     }

@@ -175,11 +175,7 @@ public sealed class ClusterTopology
     /// <summary>This node's role for <paramref name="shard"/>.</summary>
     public ShardRole RoleOf(int shard) => _roles[shard];
 
-    /// <summary>The primary of <paramref name="shard"/>, or null when its slots are unassigned.</summary>
-    public ClusterMember? PrimaryOf(int shard) => _primaries[shard];
 
-    /// <summary>The member <paramref name="shard"/> is moving to, or null.</summary>
-    public ClusterMember? MigrationTargetOf(int shard) => _migrationTargets[shard];
 
     /// <summary>"host:port" of the primary of <paramref name="shard"/> (the -MOVED target); empty when the shard has none.</summary>
     public ReadOnlySpan<byte> PrimaryEndpoint(int shard) => _primaryEndpoints[shard];

@@ -178,9 +178,10 @@ internal static class ClusterCommands
             return;
         }
         long seq = session.LastWriteSeq;
-        if (hub.CountAcknowledged(shard, seq) >= needed)
+        int acknowledged = hub.CountAcknowledged(shard, seq);
+        if (acknowledged >= needed)
         {
-            session.Writer.WriteInteger(hub.CountAcknowledged(shard, seq));
+            session.Writer.WriteInteger(acknowledged);
             return;
         }
         var timeout = timeoutMs == 0 ? Timeout.InfiniteTimeSpan : TimeSpan.FromMilliseconds(timeoutMs);

@@ -31,6 +31,7 @@ internal sealed partial class ClientSession
     public RespWriter Writer;
 
     private const int SendEarlyThreshold = 256 * 1024;
+    private const int YieldAfterBytes = 64 * 1024;
 
     public ClientSession(CacheNode node, ClientInfo info, SocketConnection connection)
     {
@@ -100,13 +101,15 @@ internal sealed partial class ClientSession
                     // a long pipeline of big replies is sent as it goes, so one client cannot pile up gigabytes of replies
                     if (_connection.PendingReplyBytes > SendEarlyThreshold) await _connection.SendAsync(cancellation);
                 }
+                int processed = _requestStart;
                 _connection.Consume(_requestStart);
                 _buffer = default;
                 // pipelined requests received together are answered with one send
                 if (_connection.HasPendingReplies) await _connection.SendAsync(cancellation);
-                // a replication link streams megabytes back to back: with inline socket completions it would keep the
-                // socket engine's thread, and every client (and the etcd keep-alive) sharing it would wait
-                if (ReplicationSender is not null) await Task.Yield();
+                // a connection streaming megabytes back to back (a replication link, a bulk load) would otherwise keep
+                // the socket engine's thread under inline completions, and every client sharing it (the etcd
+                // keep-alive too) would wait: after a big batch the session goes on from the thread pool
+                if (processed >= YieldAfterBytes) await Task.Yield();
             }
             if (_connection.HasPendingReplies) await _connection.SendAsync(cancellation);
         }
