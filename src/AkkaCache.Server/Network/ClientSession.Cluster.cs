@@ -1,3 +1,4 @@
+using AkkaCache.Protocol;
 using AkkaCache.Cluster.Replication;
 using AkkaCache.Cluster.Topology;
 using AkkaCache.Core.Keyspace;

@@ -1,3 +1,4 @@
+using AkkaCache.Protocol;
 using System.Text;
 using AkkaCache.Core.Eviction;
 using AkkaCache.Core.Keyspace;

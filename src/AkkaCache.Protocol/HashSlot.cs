@@ -1,4 +1,4 @@
-namespace AkkaCache.Core.Keyspace;
+namespace AkkaCache.Protocol;
 
 /// <summary>
 /// Redis Cluster key hashing: CRC16-XMODEM of the key (or of its first non-empty <c>{hash tag}</c>) modulo 16384,
@@ -43,25 +43,4 @@ public static class HashSlot
         }
         return table;
     }
-}
-
-/// <summary>Slots are grouped into a fixed number of shards, each a contiguous slot range.</summary>
-public sealed class ShardLayout
-{
-    public const int DefaultShardCount = 1024;
-
-    public ShardLayout(int shardCount = DefaultShardCount)
-    {
-        if (shardCount <= 0 || shardCount > HashSlot.Count || HashSlot.Count % shardCount != 0)
-            throw new ArgumentOutOfRangeException(nameof(shardCount), shardCount, "The shard count must divide 16384.");
-        ShardCount = shardCount;
-        SlotsPerShard = HashSlot.Count / shardCount;
-    }
-
-    public int ShardCount { get; }
-    public int SlotsPerShard { get; }
-
-    public int ShardOfSlot(int slot) => slot / SlotsPerShard;
-    public int ShardOfKey(ReadOnlySpan<byte> key) => ShardOfSlot(HashSlot.Of(key));
-    public int FirstSlot(int shard) => shard * SlotsPerShard;
 }
