@@ -110,7 +110,8 @@ public sealed class AkkaCacheClientOptions
                 default: throw new ArgumentException($"Unknown client setting '{key}' in the configuration string.", nameof(configuration));
             }
         }
-        if (endPoints.Count > 0) options.EndPoints = string.Join(",", endPoints);
+        if (endPoints.Count == 0) throw new ArgumentException("The configuration string names no node: EndPoints needs at least one host:port.", nameof(configuration));
+        options.EndPoints = string.Join(",", endPoints);
         options.Validate();
         return options;
     }

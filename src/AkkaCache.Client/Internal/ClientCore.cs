@@ -47,7 +47,7 @@ internal sealed class ClientCore : IAsyncDisposable
         foreach (var node in _nodes.Values)
             foreach (var connection in node.Connections)
                 connection.ExpireCalls(now);
-        if (now >= Volatile.Read(ref _nextPeriodicRefresh) && _map is not null) RequestRefresh();
+        if (now >= Volatile.Read(ref _nextPeriodicRefresh) && _map is not null) RefreshInBackground();
     }
 
     public AkkaCacheTimeoutException TimeoutError(Operation operation, string? endPoint) => new(endPoint is null
@@ -61,18 +61,22 @@ internal sealed class ClientCore : IAsyncDisposable
         if (_map is null) throw new AkkaCacheConnectionException(Options.EndPoints, $"No node of '{Options.EndPoints}' could be reached.");
     }
 
-    /// <summary>Starts a slot-map refresh unless one is running.</summary>
+    /// <summary>Starts a slot-map refresh unless one is running; the task fails with the last node's error when none answered.</summary>
     public Task RequestRefresh()
     {
         lock (_refreshGate)
         {
             if (_refreshing is { IsCompleted: false } running) return running;
-            _refreshing = RefreshGuardedAsync();
+            _refreshing = RefreshSharedAsync();
             return _refreshing;
         }
     }
 
-    private async Task RefreshGuardedAsync()
+    /// <summary>A refresh nobody waits for (after a redirect, a lost connection, or on the timer): failures are logged only.</summary>
+    public void RefreshInBackground() =>
+        RequestRefresh().ContinueWith(static task => _ = task.Exception, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted, TaskScheduler.Default);
+
+    private async Task RefreshSharedAsync()
     {
         await Task.Yield();
         try
@@ -82,6 +86,7 @@ internal sealed class ClientCore : IAsyncDisposable
         catch (Exception error) when (error is not ObjectDisposedException)
         {
             Diagnostics.TopologyFailed(error);
+            throw;
         }
     }
 
@@ -169,7 +174,7 @@ internal sealed class ClientCore : IAsyncDisposable
                 catch (AkkaCacheConnectionException error) when (pinned is null && operation.Kind != OperationKind.Write)
                 {
                     // the node may be gone for good: its replica is promoted within a lease TTL, which the new map shows
-                    _ = RequestRefresh();
+                    RefreshInBackground();
                     asking = null;
                     await RetryDelayAsync(operation, ++retries, name, error.Message, cancellation).ConfigureAwait(false);
                     continue;
@@ -188,7 +193,7 @@ internal sealed class ClientCore : IAsyncDisposable
                         {
                             asking = null;
                             _map?.Moved(slot, targetNode);
-                            _ = RequestRefresh();
+                            RefreshInBackground();
                         }
                         else asking = targetNode;
                         continue;
@@ -196,7 +201,7 @@ internal sealed class ClientCore : IAsyncDisposable
                     if (text.StartsWith("TRYAGAIN", StringComparison.Ordinal) || text.StartsWith("CLUSTERDOWN", StringComparison.Ordinal)
                         || text.StartsWith("LOADING", StringComparison.Ordinal))
                     {
-                        if (text.StartsWith("CLUSTERDOWN", StringComparison.Ordinal)) _ = RequestRefresh();
+                        if (text.StartsWith("CLUSTERDOWN", StringComparison.Ordinal)) RefreshInBackground();
                         // -TRYAGAIN during a hand-off is followed by -ASK on the same node, so the ASK target is kept
                         await RetryDelayAsync(operation, ++retries, name, text, cancellation).ConfigureAwait(false);
                         continue;

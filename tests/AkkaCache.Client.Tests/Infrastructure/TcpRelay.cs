@@ -55,7 +55,14 @@ public sealed class TcpRelay : IAsyncDisposable
         {
             foreach (var (client, node) in _pairs)
             {
-                client.LingerState = new LingerOption(true, 0);
+                try
+                {
+                    client.LingerState = new LingerOption(true, 0);
+                }
+                catch (ObjectDisposedException)
+                {
+                    // its pump closed it already
+                }
                 client.Dispose();
                 node.Dispose();
             }
