@@ -159,10 +159,25 @@ internal sealed class ClientCore : IAsyncDisposable
                 if (pinned is null && _map is null) await RequestRefresh().WaitAsync(Options.ConnectTimeout, cancellation).ConfigureAwait(false);
                 var node = pinned ?? asking ?? Route(operation);
                 var connection = node.NextReady();
+                if (!connection.IsReady)
+                {
+                    try
+                    {
+                        await WaitConnectedAsync(connection, operation, cancellation).ConfigureAwait(false);
+                    }
+                    catch (AkkaCacheConnectionException error) when (pinned is null && _map is { IsClustered: true })
+                    {
+                        // nothing was sent, so even a write may try again: on the replica promoted in the node's place,
+                        // which the next map shows (a standalone node has no stand-in: its callers learn at once)
+                        RefreshInBackground();
+                        asking = null;
+                        await RetryDelayAsync(operation, ++retries, name, error.Message, cancellation).ConfigureAwait(false);
+                        continue;
+                    }
+                }
                 Reply reply;
                 try
                 {
-                    if (!connection.IsReady) await WaitConnectedAsync(connection, operation, cancellation).ConfigureAwait(false);
                     var pending = operation.Arm();
                     if (!connection.TrySend(operation, asking is not null))
                     {
@@ -189,6 +204,9 @@ internal sealed class ClientCore : IAsyncDisposable
                         var (kind, slot, target) = ParseRedirect(text);
                         var targetNode = Node(target);
                         Diagnostics.Redirected(kind, slot, target);
+                        // nodes switch to a new map epoch a few milliseconds apart, and may send a call back and forth
+                        // meanwhile: after the first redirects, each waits a little longer
+                        if (redirects > 2) await RetryDelayAsync(operation, redirects - 2, name, text, cancellation).ConfigureAwait(false);
                         if (kind == "MOVED")
                         {
                             asking = null;

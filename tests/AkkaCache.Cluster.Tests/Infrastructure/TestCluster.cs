@@ -95,8 +95,9 @@ public sealed partial class TestCluster : IAsyncDisposable
             var reply = await client.SendAsync(args);
             return reply.IsError ? "error: " + reply.AsString() : reply.AsString() ?? "";
         }
-        catch (System.Net.Sockets.SocketException e)
+        catch (Exception e) when (e is System.Net.Sockets.SocketException or IOException)
         {
+            // refused, or reset by a node that is dying
             return "unreachable: " + e.Message;
         }
     }
