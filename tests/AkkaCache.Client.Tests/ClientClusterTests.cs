@@ -173,6 +173,50 @@ public sealed class ClientClusterTests(ITestOutputHelper output)
         Assert.All(victimKeys.Zip(values), pair => Assert.Equal(Value(pair.First, 0), pair.Second is null ? null : Encoding.UTF8.GetString(pair.Second)));
     }
 
+    [Fact]
+    public async Task Replica_reads_spread_a_keys_reads_over_its_primary_and_replica()
+    {
+        await using var cluster = await TestCluster.StartAsync(2, "--shards", "64");
+        var seeds = string.Join(",", cluster.Nodes.Select(n => $"127.0.0.1:{n.Port}"));
+        await using var writer = await AkkaCacheClient.ConnectAsync(seeds);
+        await writer.SetAsync("spread", "v");
+        await Poll.UntilAsync(async () => (await ReplicationLagsAsync(cluster)).All(lag => lag == 0), "the replica to catch up");
+
+        var owner = writer.OwnerOf("spread")!;
+        var replica = cluster.Nodes.Select(n => $"127.0.0.1:{n.Port}").Single(e => e != owner);
+
+        // by default every read goes to the primary
+        var before = await HitsAsync(cluster);
+        await using (var primaryOnly = await AkkaCacheClient.ConnectAsync(seeds))
+            for (int i = 0; i < 100; i++) Assert.Equal("v", await primaryOnly.GetStringAsync("spread"));
+        var after = await HitsAsync(cluster);
+        Assert.Equal(100, after[owner] - before[owner]);
+        Assert.Equal(0, after[replica] - before[replica]);
+
+        // the replica is connected on first use, in the background: reads go to the primary until it is up
+        await using var spreading = await AkkaCacheClient.ConnectAsync(seeds + ",readFromReplicas=true");
+        await Poll.UntilAsync(async () =>
+        {
+            Assert.Equal("v", await spreading.GetStringAsync("spread"));
+            return (await HitsAsync(cluster))[replica] > after[replica];
+        }, "a read served by the replica");
+
+        // then turns go primary, replica, primary...: half of the reads each
+        before = await HitsAsync(cluster);
+        for (int i = 0; i < 100; i++) Assert.Equal("v", await spreading.GetStringAsync("spread"));
+        after = await HitsAsync(cluster);
+        Assert.Equal(50, after[replica] - before[replica]);
+        Assert.Equal(50, after[owner] - before[owner]);
+    }
+
+    private static async Task<Dictionary<string, long>> HitsAsync(TestCluster cluster)
+    {
+        var hits = new Dictionary<string, long>();
+        foreach (var node in cluster.Running)
+            hits[$"127.0.0.1:{node.Port}"] = long.Parse(TestCluster.Field(await TestCluster.TextAsync(node, "INFO", "stats"), "keyspace_hits")!, CultureInfo.InvariantCulture);
+        return hits;
+    }
+
     private static async Task<List<long>> ReplicationLagsAsync(TestCluster cluster)
     {
         var lags = new List<long>();

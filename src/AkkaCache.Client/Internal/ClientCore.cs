@@ -253,8 +253,11 @@ internal sealed class ClientCore : IAsyncDisposable
         if (Options.ReadFromReplicas && operation.Kind == OperationKind.Read)
         {
             var reader = owner.NextReader();
-            // a replica that cannot be reached is skipped rather than waited for
-            if (reader.NextReady().IsReady || reader == owner.Primary) return reader;
+            if (reader == owner.Primary) return reader;
+            var connection = reader.NextReady();
+            if (connection.IsReady) return reader;
+            // a replica not connected yet is connected in the background and skipped meanwhile, never waited for
+            connection.ConnectInBackground();
         }
         return owner.Primary;
     }

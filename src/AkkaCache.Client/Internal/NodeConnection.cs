@@ -81,6 +81,24 @@ internal sealed class NodeConnection : IAsyncDisposable
         }
     }
 
+    /// <summary>Starts connecting unless connected, connecting, or backing off; nobody waits for it.</summary>
+    public void ConnectInBackground()
+    {
+        lock (_gate)
+        {
+            if (_state is State.Ready or State.Connecting or State.Disposed) return;
+            if (_state == State.Backoff && Stopwatch.GetTimestamp() < _retryAt) return;
+        }
+        try
+        {
+            ConnectAsync().ContinueWith(static task => _ = task.Exception, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted, TaskScheduler.Default);
+        }
+        catch (AkkaCacheException)
+        {
+            // entered backoff in between: the next read tries again
+        }
+    }
+
     private async Task ConnectCoreAsync()
     {
         INodeTransport? transport = null;
