@@ -209,6 +209,24 @@ public sealed class ClientClusterTests(ITestOutputHelper output)
         Assert.Equal(50, after[owner] - before[owner]);
     }
 
+    [Fact]
+    public async Task Publish_and_subscribe_meet_on_the_channels_owner_whichever_nodes_the_clients_know()
+    {
+        await using var cluster = await TestCluster.StartAsync(2, "--shards", "64");
+        await using var subscriber = await AkkaCacheClient.ConnectAsync($"127.0.0.1:{cluster.Nodes[0].Port}");
+        await using var publisher = await AkkaCacheClient.ConnectAsync($"127.0.0.1:{cluster.Nodes[1].Port}");
+        var channels = Enumerable.Range(0, 20).Select(i => $"channel:{i}").ToList();
+        Assert.Equal(2, channels.Select(c => subscriber.OwnerOf(c)).Distinct().Count());
+        var received = new System.Collections.Concurrent.ConcurrentBag<string>();
+        var subscriptions = new List<AkkaCacheSubscription>();
+        foreach (var channel in channels)
+            subscriptions.Add(await subscriber.SubscribeAsync(channel, (c, m) => received.Add($"{c}={Encoding.UTF8.GetString(m)}")));
+        foreach (var channel in channels) Assert.Equal(1, await publisher.PublishAsync(channel, "hi"));
+        await Poll.UntilAsync(() => Task.FromResult(received.Count == channels.Count), "every message");
+        Assert.Equal(channels.Select(c => $"{c}=hi").Order(), received.Order());
+        foreach (var subscription in subscriptions) await subscription.DisposeAsync();
+    }
+
     private static async Task<Dictionary<string, long>> HitsAsync(TestCluster cluster)
     {
         var hits = new Dictionary<string, long>();
