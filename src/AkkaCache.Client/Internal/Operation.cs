@@ -60,6 +60,17 @@ internal sealed class Operation : IValueTaskSource<Reply>
         EndArgument(bytes.Length);
     }
 
+    /// <summary>One argument made of <paramref name="head"/> then <paramref name="tail"/>, copied straight into the command (no joined copy first).</summary>
+    public void Add(ReadOnlySpan<byte> head, in ReadOnlySequence<byte> tail)
+    {
+        int count = checked(head.Length + (int)tail.Length);
+        WriteHeader('$', count);
+        var span = Reserve(count + 2);
+        head.CopyTo(span);
+        tail.CopyTo(span[head.Length..]);
+        EndArgument(count);
+    }
+
     public void Add(long number)
     {
         Span<byte> digits = stackalloc byte[20];

@@ -16,8 +16,8 @@ internal sealed class SocketTransport : INodeTransport
         var socket = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
         try
         {
-            if (IPAddress.TryParse(host, out var address)) await socket.ConnectAsync(new IPEndPoint(address, port), cancellation);
-            else await socket.ConnectAsync(host, port, cancellation);
+            if (IPAddress.TryParse(host, out var address)) await socket.ConnectAsync(new IPEndPoint(address, port), cancellation).ConfigureAwait(false);
+            else await socket.ConnectAsync(host, port, cancellation).ConfigureAwait(false);
             return new SocketTransport(socket);
         }
         catch
@@ -39,8 +39,8 @@ internal sealed class SocketTransport : INodeTransport
 
     private async ValueTask SendRestAsync(ValueTask<int> pending, ReadOnlyMemory<byte> data, CancellationToken cancellation)
     {
-        int sent = await pending;
-        while (sent < data.Length) sent += await _socket.SendAsync(data[sent..], SocketFlags.None, cancellation);
+        int sent = await pending.ConfigureAwait(false);
+        while (sent < data.Length) sent += await _socket.SendAsync(data[sent..], SocketFlags.None, cancellation).ConfigureAwait(false);
     }
 
     public void Abort()

@@ -13,11 +13,12 @@ public sealed class StandaloneNode : IAsyncDisposable
     public int Port => _server.Port;
     public string EndPoint => $"127.0.0.1:{Port}";
 
-    public static async Task<StandaloneNode> StartAsync(Action<NodeOptions>? configure = null)
+    /// <param name="time">The node's clock: a ManualClock makes expiry a matter of advancing it, not of waiting.</param>
+    public static async Task<StandaloneNode> StartAsync(Action<NodeOptions>? configure = null, TimeProvider? time = null)
     {
         var options = new NodeOptions { Port = 0, Shards = 64 };
         configure?.Invoke(options);
-        return new StandaloneNode(await NodeServer.StartAsync(options));
+        return new StandaloneNode(await NodeServer.StartAsync(options, time));
     }
 
     public Task<RespTestClient> ConnectAsync() => RespTestClient.ConnectAsync(Port);
