@@ -133,6 +133,15 @@ public sealed class ClientFailureTests
     }
 
     [Fact]
+    public async Task Replica_reads_against_a_standalone_node_read_from_it()
+    {
+        await using var node = await StandaloneNode.StartAsync();
+        await using var cache = await AkkaCacheClient.ConnectAsync($"{node.EndPoint},readFromReplicas=true");
+        await cache.SetAsync("k", "v");
+        Assert.Equal("v", await cache.GetStringAsync("k"));
+    }
+
+    [Fact]
     public async Task Calls_after_dispose_are_refused()
     {
         await using var node = await StandaloneNode.StartAsync();

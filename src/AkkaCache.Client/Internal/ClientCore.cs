@@ -78,7 +78,8 @@ internal sealed class ClientCore : IAsyncDisposable
 
     private async Task RefreshSharedAsync()
     {
-        await Task.Yield();
+        // off the caller's thread, and never through its SynchronizationContext (a sync-over-async caller may block it)
+        await Task.CompletedTask.ConfigureAwait(ConfigureAwaitOptions.ForceYielding);
         try
         {
             await RefreshAsync(CancellationToken.None).ConfigureAwait(false);

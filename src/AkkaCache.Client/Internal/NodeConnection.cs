@@ -162,7 +162,8 @@ internal sealed class NodeConnection : IAsyncDisposable
         {
             if (Reply.TryRead(receive.AsSpan(0, length), out var reply, out int consumed))
             {
-                if (reply.IsError)
+                // READONLY is refused by a standalone node, which serves reads anyway; a refused AUTH is fatal
+                if (reply.IsError && commands[i][0] == "AUTH")
                     throw new AkkaCacheException($"{EndPoint} refused {commands[i][0]}: {reply.Text}");
                 receive.AsSpan(consumed, length - consumed).CopyTo(receive);
                 length -= consumed;
