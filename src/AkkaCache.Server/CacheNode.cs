@@ -6,6 +6,7 @@ using AkkaCache.Protocol;
 using AkkaCache.Server.Commands;
 using AkkaCache.Server.Configuration;
 using AkkaCache.Server.Network;
+using AkkaCache.Server.PubSub;
 
 namespace AkkaCache.Server;
 
@@ -36,6 +37,7 @@ internal sealed class CacheNode : IDisposable
     public CacheEngine Engine { get; }
     public ConfigStore Config { get; }
     public ClientRegistry Clients { get; } = new();
+    public PubSubRegistry PubSub { get; } = new();
     public bool InlineWhenIdle { get; }
     public long StartedMs { get; }
     public string RunId { get; }

@@ -179,7 +179,13 @@ internal sealed class ConfigStore
         Stored("latency-monitor-threshold", "0", Integer(0, long.MaxValue));
         Stored("latency-tracking", "yes", Bool);
         Stored("tcp-keepalive", "300", Integer(0, int.MaxValue));
-        Stored("client-output-buffer-limit", "normal 0 0 0 slave 268435456 67108864 60 pubsub 33554432 8388608 60", ParseOutputBufferLimit);
+        // the pubsub class is enforced on subscribers (disconnected past it); the others are kept for clients that read them
+        _values["client-output-buffer-limit"] = "normal 0 0 0 slave 268435456 67108864 60 pubsub 33554432 8388608 60";
+        Add("client-output-buffer-limit", () => _values["client-output-buffer-limit"], ParseOutputBufferLimit, v =>
+        {
+            _values["client-output-buffer-limit"] = (string)v;
+            node.PubSub.Limit = PubSub.OutputBufferLimit.Parse((string)v, "pubsub");
+        });
         Stored("loglevel", "notice", Enum("debug", "verbose", "notice", "warning", "nothing"));
         Stored("protected-mode", "no", Bool);
         Stored("replica-read-only", "yes", Bool, "slave-read-only");
