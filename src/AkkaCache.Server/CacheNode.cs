@@ -26,6 +26,7 @@ internal sealed class CacheNode : IDisposable
             Hz = options.Hz,
         }, time);
         Config = new ConfigStore(this);
+        PubSub.Limit = OutputBufferLimit.Parse(Config.Get("client-output-buffer-limit"), "pubsub");
         RequestLimits = new RespRequestLimits((int)options.ProtoMaxBulkLenBytes, options.MaxArguments, 64 * 1024);
         InlineWhenIdle = options.InlineWhenIdle;
         StartedMs = NowMs;
