@@ -21,6 +21,8 @@ internal sealed class Subscriber
     private const int InitialOutboxSize = 1024;
     // outboxes grown by a burst are given back once drained, so idle subscribers stay small
     private const int RetainedOutboxSize = 16 * 1024;
+    // a class configured without limits still stops short of what one array can hold: past this the subscriber is cut off
+    private const long MaxOutboxBytes = 1L << 30;
 
     private readonly object _gate = new();
     private readonly Action _disconnect;
@@ -115,20 +117,25 @@ internal sealed class Subscriber
         lock (_gate)
         {
             if (_closed || !SetOf(via).Contains(via)) return false;
-            if (via.IsPattern)
+            long frameBound = 64L + via.Name.Length + channel.Length + message.Length;
+            overLimit = _outbox.Length + frameBound > MaxOutboxBytes;
+            if (!overLimit)
             {
-                _writer.WritePushHeader(4);
-                _writer.WriteBulkString("pmessage"u8);
-                _writer.WriteBulkString(via.Name);
+                if (via.IsPattern)
+                {
+                    _writer.WritePushHeader(4);
+                    _writer.WriteBulkString("pmessage"u8);
+                    _writer.WriteBulkString(via.Name);
+                }
+                else
+                {
+                    _writer.WritePushHeader(3);
+                    _writer.WriteBulkString("message"u8);
+                }
+                _writer.WriteBulkString(channel);
+                _writer.WriteBulkString(message);
+                overLimit = IsOverLimit(limit, nowMs);
             }
-            else
-            {
-                _writer.WritePushHeader(3);
-                _writer.WriteBulkString("message"u8);
-            }
-            _writer.WriteBulkString(channel);
-            _writer.WriteBulkString(message);
-            overLimit = IsOverLimit(limit, nowMs);
             if (overLimit) CloseLocked();
             wake = _wake;
             _wake = null;
