@@ -6,6 +6,7 @@ using AkkaCache.Protocol;
 using AkkaCache.Server.Commands;
 using AkkaCache.Server.Configuration;
 using AkkaCache.Server.Network;
+using AkkaCache.Server.PubSub;
 
 namespace AkkaCache.Server;
 
@@ -25,6 +26,7 @@ internal sealed class CacheNode : IDisposable
             Hz = options.Hz,
         }, time);
         Config = new ConfigStore(this);
+        PubSub.Limit = OutputBufferLimit.Parse(Config.Get("client-output-buffer-limit"), "pubsub");
         RequestLimits = new RespRequestLimits((int)options.ProtoMaxBulkLenBytes, options.MaxArguments, 64 * 1024);
         InlineWhenIdle = options.InlineWhenIdle;
         StartedMs = NowMs;
@@ -36,6 +38,7 @@ internal sealed class CacheNode : IDisposable
     public CacheEngine Engine { get; }
     public ConfigStore Config { get; }
     public ClientRegistry Clients { get; } = new();
+    public PubSubRegistry PubSub { get; } = new();
     public bool InlineWhenIdle { get; }
     public long StartedMs { get; }
     public string RunId { get; }

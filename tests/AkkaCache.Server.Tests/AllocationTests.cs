@@ -18,6 +18,7 @@ public sealed class AllocationTests
     [InlineData("GET")]
     [InlineData("SET")]
     [InlineData("INCR")]
+    [InlineData("PUBLISH")]
     public async Task Round_trips_allocate_nothing_per_request(string command)
     {
         await using var node = await TestNode.StartAsync();
@@ -28,7 +29,8 @@ public sealed class AllocationTests
         {
             "GET" => RespRequestEncoder.Encode("GET", "key:000000001234"),
             "SET" => RespRequestEncoder.Encode("SET", "key:000000001234", new string('v', 64)),
-            _ => RespRequestEncoder.Encode("INCR", "counter"),
+            "INCR" => RespRequestEncoder.Encode("INCR", "counter"),
+            _ => RespRequestEncoder.Encode("PUBLISH", "nobody-listens", "message"),
         };
         var reply = new byte[4096];
         async Task Run(int count)

@@ -25,6 +25,8 @@ internal enum CommandFlags
     ClusterInternal = 2048,
     /// <summary>Argument 1 is the index of the shard the command runs on.</summary>
     ShardArgument = 4096,
+    /// <summary>May run on a RESP2 connection in subscribed mode ((P)SUBSCRIBE, (P)UNSUBSCRIBE, PING, QUIT, RESET).</summary>
+    SubscribedContext = 8192,
 }
 
 /// <summary>The arguments of one request: ranges into the receive buffer, read without copying.</summary>

@@ -179,7 +179,14 @@ internal sealed class ConfigStore
         Stored("latency-monitor-threshold", "0", Integer(0, long.MaxValue));
         Stored("latency-tracking", "yes", Bool);
         Stored("tcp-keepalive", "300", Integer(0, int.MaxValue));
-        Stored("client-output-buffer-limit", "normal 0 0 0 slave 268435456 67108864 60 pubsub 33554432 8388608 60", ParseOutputBufferLimit);
+        // the pubsub class is enforced on subscribers (disconnected past it); the others are kept for clients that read them
+        _values["client-output-buffer-limit"] = MergeOutputBufferLimits(DefaultOutputBufferLimits, options.ClientOutputBufferLimit).Merged!;
+        Add("client-output-buffer-limit", () => _values["client-output-buffer-limit"], ParseOutputBufferLimit, v =>
+        {
+            _values["client-output-buffer-limit"] = (string)v;
+            options.ClientOutputBufferLimit = (string)v;
+            node.PubSub.Limit = PubSub.OutputBufferLimit.Parse((string)v, "pubsub");
+        });
         Stored("loglevel", "notice", Enum("debug", "verbose", "notice", "warning", "nothing"));
         Stored("protected-mode", "no", Bool);
         Stored("replica-read-only", "yes", Bool, "slave-read-only");
@@ -274,12 +281,17 @@ internal sealed class ConfigStore
         return (null, "argument(s) must be one of the following: " + string.Join(", ", names));
     };
 
-    /// <summary>"class hard soft seconds ..." merged into the current setting, as Redis does (replica = slave).</summary>
-    private (object?, string?) ParseOutputBufferLimit(string value)
+    /// <summary>Redis's client-output-buffer-limit default, in bytes.</summary>
+    internal const string DefaultOutputBufferLimits = "normal 0 0 0 slave 268435456 67108864 60 pubsub 33554432 8388608 60";
+
+    private (object?, string?) ParseOutputBufferLimit(string value) => MergeOutputBufferLimits(_values["client-output-buffer-limit"], value);
+
+    /// <summary>"class hard soft seconds ..." merged into the <paramref name="setting"/>, as Redis does (replica = slave); the merged setting or the error.</summary>
+    internal static (string? Merged, string? Error) MergeOutputBufferLimits(string setting, string value)
     {
         var parts = value.Split(' ', StringSplitOptions.RemoveEmptyEntries);
         if (parts.Length % 4 != 0) return (null, "Wrong number of arguments in buffer limit configuration.");
-        var current = _values["client-output-buffer-limit"].Split(' ');
+        var current = setting.Split(' ');
         var limits = new Dictionary<string, string[]>(StringComparer.Ordinal);
         for (int i = 0; i + 3 < current.Length; i += 4) limits[current[i]] = current[(i + 1)..(i + 4)];
         for (int i = 0; i < parts.Length; i += 4)

@@ -165,7 +165,7 @@ internal static class InfoReport
             Field("client_recent_max_output_buffer", 0);
             Field("blocked_clients", 0);
             Field("tracking_clients", 0);
-            Field("pubsub_clients", 0);
+            Field("pubsub_clients", node.Clients.All.Count(c => c.IsPubSub));
             Field("watching_clients", node.Clients.All.Count(c => c.WatchedKeys > 0));
             Field("clients_in_timeout_table", 0);
             Field("total_watched_keys", node.Clients.All.Sum(c => (long)c.WatchedKeys));
@@ -297,8 +297,8 @@ internal static class InfoReport
             Field("current_eviction_exceeded_time", 0);
             Field("keyspace_hits", totals.Hits - baseline.Hits);
             Field("keyspace_misses", totals.Misses - baseline.Misses);
-            Field("pubsub_channels", 0);
-            Field("pubsub_patterns", 0);
+            Field("pubsub_channels", node.PubSub.ChannelCount);
+            Field("pubsub_patterns", node.PubSub.PatternCount);
             Field("pubsubshard_channels", 0);
             Field("latest_fork_usec", 0);
             Field("total_forks", 0);

@@ -135,12 +135,15 @@ internal static partial class ServerCommands
         session.Writer.WriteOk();
     }
 
-    /// <summary>Redis's client types; every connection here is "normal".</summary>
-    private static bool TryParseClientType(ReadOnlySpan<byte> name, out bool normal)
+    /// <summary>Redis's client types (<see cref="ClientInfo.Type"/>): connections here are "normal" or, while subscribed, "pubsub".</summary>
+    private static bool TryParseClientType(ReadOnlySpan<byte> name, out string type)
     {
-        normal = Ascii.EqualsIgnoreCase(name, "normal"u8);
-        return normal || Ascii.EqualsIgnoreCase(name, "slave"u8) || Ascii.EqualsIgnoreCase(name, "replica"u8)
-            || Ascii.EqualsIgnoreCase(name, "pubsub"u8) || Ascii.EqualsIgnoreCase(name, "master"u8);
+        type = Ascii.EqualsIgnoreCase(name, "normal"u8) ? "normal"
+            : Ascii.EqualsIgnoreCase(name, "pubsub"u8) ? "pubsub"
+            : Ascii.EqualsIgnoreCase(name, "slave"u8) || Ascii.EqualsIgnoreCase(name, "replica"u8) ? "replica"
+            : Ascii.EqualsIgnoreCase(name, "master"u8) ? "master"
+            : "";
+        return type.Length > 0;
     }
 
     /// <summary>CLIENT LIST [TYPE type] | [ID id ...]: one line per connection, each ending in "\n".</summary>
@@ -150,12 +153,12 @@ internal static partial class ServerCommands
         IEnumerable<ClientInfo> clients = session.Node.Clients.All;
         if (request.Count == 4 && Ascii.EqualsIgnoreCase(request[2], "TYPE"u8))
         {
-            if (!TryParseClientType(request[3], out bool normal))
+            if (!TryParseClientType(request[3], out string type))
             {
                 writer.WriteError($"ERR Unknown client type '{ClientSession.Printable(request[3], 128)}'");
                 return;
             }
-            if (!normal) clients = [];
+            clients = clients.Where(c => c.Type == type);
         }
         else if (request.Count > 3 && Ascii.EqualsIgnoreCase(request[2], "ID"u8))
         {
@@ -192,7 +195,8 @@ internal static partial class ServerCommands
         var writer = session.Writer;
         long id = 0;
         string? address = null, localAddress = null;
-        bool skipMe = true, noneByType = false;
+        bool skipMe = true;
+        string? type = null;
         long maxAge = 0;
         bool oldForm = request.Count == 3;
         if (oldForm)
@@ -221,12 +225,12 @@ internal static partial class ServerCommands
                 }
                 else if (Ascii.EqualsIgnoreCase(option, "TYPE"u8))
                 {
-                    if (!TryParseClientType(value, out bool normal))
+                    if (!TryParseClientType(value, out string named))
                     {
                         writer.WriteError($"ERR Unknown client type '{ClientSession.Printable(value, 128)}'");
                         return;
                     }
-                    noneByType |= !normal;
+                    type = named;
                 }
                 else if (Ascii.EqualsIgnoreCase(option, "USER"u8))
                 {
@@ -267,28 +271,26 @@ internal static partial class ServerCommands
         long now = session.Node.NowMs;
         int killed = 0;
         bool killSelf = false;
-        if (!noneByType)
+        foreach (var client in session.Node.Clients.All.ToList())
         {
-            foreach (var client in session.Node.Clients.All.ToList())
+            if (id != 0 && client.Id != id) continue;
+            if (type is not null && client.Type != type) continue;
+            if (address is not null && client.Address != address) continue;
+            if (localAddress is not null && client.LocalAddress != localAddress) continue;
+            if (maxAge > 0 && (now - client.CreatedMs) / 1000 < maxAge) continue;
+            bool self = client.Id == session.Info.Id;
+            if (self && skipMe) continue;
+            if (self)
             {
-                if (id != 0 && client.Id != id) continue;
-                if (address is not null && client.Address != address) continue;
-                if (localAddress is not null && client.LocalAddress != localAddress) continue;
-                if (maxAge > 0 && (now - client.CreatedMs) / 1000 < maxAge) continue;
-                bool self = client.Id == session.Info.Id;
-                if (self && skipMe) continue;
-                if (self)
-                {
-                    killSelf = true;
-                }
-                else
-                {
-                    client.Kill();
-                    // gone at once, as in Redis: the aborted session deregisters itself only when its loop ends
-                    session.Node.Clients.Remove(client);
-                }
-                killed++;
+                killSelf = true;
             }
+            else
+            {
+                client.Kill();
+                // gone at once, as in Redis: the aborted session deregisters itself only when its loop ends
+                session.Node.Clients.Remove(client);
+            }
+            killed++;
         }
 
         if (oldForm)

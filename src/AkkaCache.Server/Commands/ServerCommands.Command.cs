@@ -37,7 +37,8 @@ internal static partial class ServerCommands
         ["expiretime"] = "7.0.0", ["pexpiretime"] = "7.0.0", ["ttl"] = "1.0.0", ["pttl"] = "2.6.0", ["persist"] = "2.2.0", ["type"] = "1.0.0",
         ["keys"] = "1.0.0", ["scan"] = "2.8.0", ["randomkey"] = "1.0.0", ["rename"] = "1.0.0", ["renamenx"] = "1.0.0", ["touch"] = "3.2.1",
         ["copy"] = "6.2.0", ["multi"] = "1.2.0", ["exec"] = "1.2.0", ["discard"] = "2.0.0", ["watch"] = "2.2.0", ["unwatch"] = "2.2.0",
-        ["wait"] = "3.0.0",
+        ["wait"] = "3.0.0", ["subscribe"] = "2.0.0", ["unsubscribe"] = "2.0.0", ["psubscribe"] = "2.0.0", ["punsubscribe"] = "2.0.0",
+        ["publish"] = "2.0.0", ["pubsub"] = "2.8.0",
     };
 
     private static void Command(ClientSession session, in Request request)

@@ -21,10 +21,10 @@ internal static partial class ServerCommands
 
     public static void Register(List<CommandDefinition> list)
     {
-        list.Add(new CommandDefinition("PING", -1, CommandFlags.Fast, 0, 0, 0, Ping, Connection, "Returns the server's liveliness response."));
+        list.Add(new CommandDefinition("PING", -1, CommandFlags.Fast | CommandFlags.SubscribedContext, 0, 0, 0, Ping, Connection, "Returns the server's liveliness response."));
         list.Add(new CommandDefinition("ECHO", 2, CommandFlags.Fast, 0, 0, 0, Echo, Connection, "Returns the given string."));
-        list.Add(new CommandDefinition("QUIT", -1, NoAuthFlags | CommandFlags.NotQueued, 0, 0, 0, Quit, Connection, "Closes the connection."));
-        list.Add(new CommandDefinition("RESET", 1, NoAuthFlags | CommandFlags.NotQueued, 0, 0, 0, Reset, Connection, "Resets the connection."));
+        list.Add(new CommandDefinition("QUIT", -1, NoAuthFlags | CommandFlags.NotQueued | CommandFlags.SubscribedContext, 0, 0, 0, Quit, Connection, "Closes the connection."));
+        list.Add(new CommandDefinition("RESET", 1, NoAuthFlags | CommandFlags.NotQueued | CommandFlags.SubscribedContext, 0, 0, 0, Reset, Connection, "Resets the connection."));
         list.Add(new CommandDefinition("SELECT", 2, ConnectionFlags, 0, 0, 0, Select, Connection, "Changes the selected database."));
         list.Add(new CommandDefinition("AUTH", -2, NoAuthFlags, 0, 0, 0, Auth, Connection, "Authenticates the connection."));
         list.Add(new CommandDefinition("HELLO", -1, NoAuthFlags, 0, 0, 0, Hello, Connection, "Handshakes with the Redis server."));
@@ -44,6 +44,7 @@ internal static partial class ServerCommands
         list.Add(new CommandDefinition("FLUSHALL", -1, CommandFlags.Write | CommandFlags.AllShards, 0, 0, 0, Flush, Server, "Removes all keys from all databases."));
         list.Add(new CommandDefinition("FLUSHDB", -1, CommandFlags.Write | CommandFlags.AllShards, 0, 0, 0, Flush, Server, "Remove all keys from the current database."));
         list.Add(new CommandDefinition("FUNCTION", -2, CommandFlags.None, 0, 0, 0, Function, "scripting", "A container for function commands."));
+        RegisterPubSub(list);
     }
 
     // ------------------------------------------------------------------ connection
@@ -53,6 +54,14 @@ internal static partial class ServerCommands
         if (request.Count > 2)
         {
             session.Writer.WriteError("ERR wrong number of arguments for 'ping' command");
+            return;
+        }
+        if (session.IsSubscribed && session.Protocol == RespVersion.Resp2)
+        {
+            // a RESP2 subscriber tells replies from messages by shape: PING answers as a two-element array
+            session.Writer.WriteArrayHeader(2);
+            session.Writer.WriteBulkString("pong"u8);
+            session.Writer.WriteBulkString(request.Count == 1 ? default : request[1]);
             return;
         }
         if (request.Count == 1) session.Writer.WriteSimpleString("PONG"u8);
@@ -67,9 +76,10 @@ internal static partial class ServerCommands
         session.CloseRequested = true;
     }
 
-    /// <summary>RESET: the connection as if new (Redis's clearClientConnectionState): no transaction or watches, RESP2, no name, authentication as a new connection has it.</summary>
+    /// <summary>RESET: the connection as if new (Redis's clearClientConnectionState): no transaction, watches or subscriptions, RESP2, no name, authentication as a new connection has it.</summary>
     private static void Reset(ClientSession session, in Request request)
     {
+        session.LeaveAllSubscriptions();
         if (session.InTransaction) session.DiscardTransaction();
         else session.ClearWatches();
         session.Protocol = RespVersion.Resp2;
@@ -322,6 +332,7 @@ internal static partial class ServerCommands
         "MEMORY" => MemorySubcommands,
         "OBJECT" => ObjectSubcommands,
         "FUNCTION" => FunctionSubcommands,
+        "PUBSUB" => PubSubSubcommands,
         _ => null,
     };
 

@@ -14,6 +14,7 @@ public static class CommandLineOptions
         ["maxmemory-policy"] = nameof(NodeOptions.MaxMemoryPolicy),
         ["proto-max-bulk-len"] = nameof(NodeOptions.ProtoMaxBulkLen),
         ["client-query-buffer-limit"] = nameof(NodeOptions.ClientQueryBufferLimit),
+        ["client-output-buffer-limit"] = nameof(NodeOptions.ClientOutputBufferLimit),
         ["max-arguments"] = nameof(NodeOptions.MaxArguments),
         ["requirepass"] = nameof(NodeOptions.RequirePass),
         ["timeout"] = nameof(NodeOptions.Timeout),

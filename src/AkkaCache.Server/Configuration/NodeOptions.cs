@@ -38,6 +38,13 @@ public sealed class NodeOptions
 
     private string _clientQueryBufferLimit = "1gb";
 
+    /// <summary>
+    /// Output limits per client class as redis.conf writes them, "pubsub 32mb 8mb 60": a subscriber is disconnected when
+    /// its unsent messages pass the hard limit, or stay over the soft one for longer than its seconds (0 = no limit).
+    /// Only the pubsub class is enforced; other classes are accepted and shown by CONFIG GET.
+    /// </summary>
+    public string ClientOutputBufferLimit { get; set; } = "pubsub 32mb 8mb 60";
+
     public string? RequirePass { get; set; }
 
     /// <summary>Idle seconds before a client is disconnected; 0 = never.</summary>
@@ -118,6 +125,8 @@ public sealed class NodeOptions
             throw new InvalidOperationException($"Invalid {SectionName}:Bind '{Bind}': expected an IP address.");
         _ = MaxMemoryBytes;
         _ = MaxMemoryPolicyKind;
+        if (Commands.ConfigStore.MergeOutputBufferLimits(Commands.ConfigStore.DefaultOutputBufferLimits, ClientOutputBufferLimit).Error is { } limitError)
+            throw new InvalidOperationException($"Invalid {SectionName}:{nameof(ClientOutputBufferLimit)} '{ClientOutputBufferLimit}': {limitError}");
         long bulk = ProtoMaxBulkLenBytes;
         if (bulk < 1024 || bulk > int.MaxValue - 1024)
             throw new InvalidOperationException($"Invalid {SectionName}:ProtoMaxBulkLen {bulk}: expected 1kb..2gb.");

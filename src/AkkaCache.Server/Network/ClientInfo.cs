@@ -22,6 +22,17 @@ internal sealed class ClientInfo(long id, string address, string localAddress, l
     public long LastCommandMs { get; private set; } = createdMs;
     public long Commands { get; set; }
 
+    /// <summary>Set by the connection's first (P)SUBSCRIBE.</summary>
+    public PubSub.Subscriber? Subscriber { get; set; }
+
+    public int SubscribedChannels => Subscriber?.ChannelCount ?? 0;
+    public int SubscribedPatterns => Subscriber?.PatternCount ?? 0;
+
+    /// <summary>Redis's client type: "pubsub" while subscribed to anything, else "normal".</summary>
+    public bool IsPubSub => Subscriber is { Count: > 0 };
+
+    public string Type => IsPubSub ? "pubsub" : "normal";
+
     public void OnCommand(long nowMs) => LastCommandMs = nowMs;
 
     public void Kill() => kill();
@@ -32,8 +43,9 @@ internal sealed class ClientInfo(long id, string address, string localAddress, l
         var line = new StringBuilder(256);
         line.Append(CultureInfo.InvariantCulture,
             $"id={Id} addr={Address} laddr={LocalAddress} fd=0 name={Name} age={(nowMs - CreatedMs) / 1000} idle={(nowMs - LastCommandMs) / 1000} ");
+        string flags = (IsPubSub ? "P" : "") + (InTransaction ? "x" : "");
         line.Append(CultureInfo.InvariantCulture,
-            $"flags={(InTransaction ? "x" : "N")} db=0 sub=0 psub=0 ssub=0 multi={(InTransaction ? TransactionLength : -1)} watch={WatchedKeys} qbuf=0 qbuf-free=0 argv-mem=0 multi-mem=0 rbs=0 rbp=0 obl=0 oll=0 omem=0 tot-mem=0 events=r ");
+            $"flags={(flags.Length == 0 ? "N" : flags)} db=0 sub={SubscribedChannels} psub={SubscribedPatterns} ssub=0 multi={(InTransaction ? TransactionLength : -1)} watch={WatchedKeys} qbuf=0 qbuf-free=0 argv-mem=0 multi-mem=0 rbs=0 rbp=0 obl=0 oll=0 omem={Subscriber?.PendingBytes ?? 0} tot-mem=0 events=r ");
         line.Append(CultureInfo.InvariantCulture,
             $"cmd={LastCommand} user=default redir=-1 resp={Protocol} lib-name={LibName} lib-ver={LibVersion}");
         return line.ToString();
@@ -70,7 +82,8 @@ internal sealed class ClientRegistry
         int closed = 0;
         foreach (var client in _clients.Values)
         {
-            if (nowMs - client.LastCommandMs <= timeoutSeconds * 1000) continue;
+            // as in Redis, a subscriber waiting quietly for messages is not idle
+            if (client.IsPubSub || nowMs - client.LastCommandMs <= timeoutSeconds * 1000) continue;
             client.Kill();
             closed++;
         }

@@ -133,14 +133,22 @@ internal sealed partial class ClientSession
         Writer.WriteArrayHeader(queued.Length);
         var limits = _node.RequestLimits;
         _queuedArgs ??= new RespArguments();
-        foreach (var raw in queued)
+        _executingTransaction = true;
+        try
         {
-            RespRequestParser.TryParse(raw, in limits, _queuedArgs, out _, out _);
-            var request = new Request(raw, _queuedArgs);
-            CommandTable.TryGet(request[0], out var command);
-            command.Handler(this, request);
-            if (_node.Replication is not null && (command.Flags & CommandFlags.Write) != 0) Replicate(command, request);
-            Info.Commands++;
+            foreach (var raw in queued)
+            {
+                RespRequestParser.TryParse(raw, in limits, _queuedArgs, out _, out _);
+                var request = new Request(raw, _queuedArgs);
+                CommandTable.TryGet(request[0], out var command);
+                command.Handler(this, request);
+                if (_node.Replication is not null && (command.Flags & CommandFlags.Write) != 0) Replicate(command, request);
+                Info.Commands++;
+            }
+        }
+        finally
+        {
+            _executingTransaction = false;
         }
     }
 

@@ -55,6 +55,8 @@ internal sealed partial class ClientSession
         get => Writer.Version;
         set
         {
+            // messages already encoded in the old shapes go out ahead of the reply that switched
+            _subscriber?.SwitchProtocol(value, _executingTransaction ? null : _connection);
             Writer.Version = value;
             Info.Protocol = (int)value;
         }
@@ -68,7 +70,9 @@ internal sealed partial class ClientSession
             while (!CloseRequested)
             {
                 long queryBufferLimit = _node.Options.ClientQueryBufferLimitBytes;
-                int received = await _connection.ReceiveAsync(queryBufferLimit, cancellation);
+                int received = _subscriber is { Count: > 0 } subscriber
+                    ? await ReceiveWhileSubscribedAsync(subscriber, queryBufferLimit, cancellation)
+                    : await _connection.ReceiveAsync(queryBufferLimit, cancellation);
                 if (received == 0) break;
                 _connection.OnReceived(received);
                 _buffer = _connection.Received;
@@ -99,19 +103,19 @@ internal sealed partial class ClientSession
                         await CompletePendingAsync();
                     _requestStart += requestLength;
                     // a long pipeline of big replies is sent as it goes, so one client cannot pile up gigabytes of replies
-                    if (_connection.PendingReplyBytes > SendEarlyThreshold) await _connection.SendAsync(cancellation);
+                    if (_connection.PendingReplyBytes > SendEarlyThreshold) await FlushAsync(cancellation);
                 }
                 int processed = _requestStart;
                 _connection.Consume(_requestStart);
                 _buffer = default;
                 // pipelined requests received together are answered with one send
-                if (_connection.HasPendingReplies) await _connection.SendAsync(cancellation);
+                await FlushAsync(cancellation);
                 // a connection streaming megabytes back to back (a replication link, a bulk load) would otherwise keep
                 // the socket engine's thread under inline completions, and every client sharing it (the etcd
                 // keep-alive too) would wait: after a big batch the session goes on from the thread pool
                 if (processed >= YieldAfterBytes) await Task.Yield();
             }
-            if (_connection.HasPendingReplies) await _connection.SendAsync(cancellation);
+            await FlushAsync(cancellation);
         }
         catch (OperationCanceledException) when (cancellation.IsCancellationRequested)
         {
@@ -159,6 +163,7 @@ internal sealed partial class ClientSession
             Writer.WriteError("NOAUTH Authentication required.");
             return false;
         }
+        if (_subscriber is not null && RefusedWhileSubscribed(command, request)) return false;
         if (!CheckSlot(command, request)) return false;
         if (InTransaction && (command.Flags & CommandFlags.NotQueued) == 0)
         {
@@ -329,6 +334,7 @@ internal sealed partial class ClientSession
     {
         if (_proxy is { } proxy) _ = proxy.DisposeAsync().AsTask();
         ClearWatches();
+        OnClosedPubSub();
         _node.Clients.Remove(Info);
     }
 }

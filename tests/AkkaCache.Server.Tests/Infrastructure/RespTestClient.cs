@@ -21,9 +21,11 @@ public sealed class RespTestClient : IAsyncDisposable
         _stream = tcp.GetStream();
     }
 
-    public static async Task<RespTestClient> ConnectAsync(int port)
+    /// <summary>Connects; a small <paramref name="receiveBufferSize"/> makes a client that stops reading back up the server sooner.</summary>
+    public static async Task<RespTestClient> ConnectAsync(int port, int? receiveBufferSize = null)
     {
         var tcp = new TcpClient { NoDelay = true };
+        if (receiveBufferSize is { } size) tcp.ReceiveBufferSize = size;
         await tcp.ConnectAsync("127.0.0.1", port);
         return new RespTestClient(tcp);
     }
