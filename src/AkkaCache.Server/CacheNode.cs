@@ -60,11 +60,9 @@ internal sealed class CacheNode : IDisposable
     public Task Left => _left.Task;
 
     /// <summary>Joins the cluster: registers in etcd and follows the map. Throws <see cref="InvalidOperationException"/> when etcd is unreachable.</summary>
-    public async Task JoinClusterAsync()
+    public async Task JoinClusterAsync(CancellationToken cancellation = default)
     {
-        var (host, port) = Options.Announce is { } announce
-            ? NodeOptions.ParseAnnounce(announce)
-            : (Options.Bind is "*" or "0.0.0.0" ? "127.0.0.1" : Options.Bind.Split(' ')[0], Port);
+        var (host, port) = AnnouncedEndPoint;
         var self = new ClusterMember(Options.NodeId ?? $"{host}:{port}", host, port, Options.Zone);
         var settings = new ClusterSettings
         {
@@ -84,7 +82,7 @@ internal sealed class CacheNode : IDisposable
         var agent = new ClusterAgent(settings, Replication, Time);
         try
         {
-            await agent.StartAsync();
+            await agent.StartAsync(cancellation);
         }
         catch
         {
@@ -96,15 +94,35 @@ internal sealed class CacheNode : IDisposable
         Cluster = agent;
     }
 
-    /// <summary>CLUSTER LEAVE or SIGTERM: hands every shard to the other nodes, then completes <see cref="Left"/>.</summary>
-    public Task RequestLeave(TimeSpan? timeout = null)
+    /// <summary>
+    /// The host:port clients and peers know this node by: <see cref="NodeOptions.Announce"/>, else the first bind address
+    /// (a wildcard as loopback) and the port listened on. In cluster mode the shard map names the node by it.
+    /// </summary>
+    public (string Host, int Port) AnnouncedEndPoint
+    {
+        get
+        {
+            if (Options.Announce is { } announce) return NodeOptions.ParseAnnounce(announce);
+            string bind = Options.Bind.Split(' ', StringSplitOptions.RemoveEmptyEntries)[0];
+            return (bind switch { "*" or "0.0.0.0" => "127.0.0.1", "::" => "::1", _ => bind }, Port);
+        }
+    }
+
+    /// <summary>A graceful leave has been asked for (CLUSTER LEAVE, SIGTERM, the host stopping).</summary>
+    public bool LeaveRequested => Volatile.Read(ref _leaveRequested) != 0;
+
+    /// <summary>
+    /// CLUSTER LEAVE or SIGTERM: hands every shard to the other nodes, then completes <see cref="Left"/>. Cancelling
+    /// cuts the hand-off short: the node still resigns, so the others fail over at once instead of at lease expiry.
+    /// </summary>
+    public Task RequestLeave(TimeSpan? timeout = null, CancellationToken cancellation = default)
     {
         if (Cluster is not { } agent) return Task.CompletedTask;
         if (Interlocked.Exchange(ref _leaveRequested, 1) == 0)
         {
             _ = Task.Run(async () =>
             {
-                try { await agent.LeaveAsync(timeout ?? TimeSpan.FromMinutes(2)); }
+                try { await agent.LeaveAsync(timeout ?? TimeSpan.FromMinutes(2), cancellation); }
                 catch (Exception) { /* etcd gone: the lease expires and the others fail over */ }
                 _left.TrySetResult();
             });

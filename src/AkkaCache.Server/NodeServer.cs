@@ -10,12 +10,19 @@ namespace AkkaCache.Server;
 public sealed class NodeServer : IAsyncDisposable
 {
     private readonly CacheNode _node;
+    private readonly SessionHost _sessions;
     private readonly List<NodeListener> _listeners;
+    private long _inProcessConnections;
+    private int _disposed;
 
-    private NodeServer(CacheNode node, List<NodeListener> listeners)
+    private NodeServer(CacheNode node, SessionHost sessions, List<NodeListener> listeners)
     {
         _node = node;
+        _sessions = sessions;
         _listeners = listeners;
+        // the same host:port the cluster agent registers the member with (ClusterMember.Endpoint)
+        var (host, port) = node.AnnouncedEndPoint;
+        AnnouncedEndPoint = string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{host}:{port}");
     }
 
     /// <summary>The addresses bound (with the real port when the setting was 0).</summary>
@@ -45,16 +52,22 @@ public sealed class NodeServer : IAsyncDisposable
         return options;
     }
 
-    public static async Task<NodeServer> StartAsync(NodeOptions options, TimeProvider? time = null)
+    /// <summary>
+    /// Starts listening and, in cluster mode, joins the cluster (registered in etcd, the current map loaded).
+    /// Throws <see cref="System.Net.Sockets.SocketException"/> when an address cannot be bound and
+    /// <see cref="InvalidOperationException"/> when the cluster cannot be joined; <paramref name="cancellation"/> abandons the join.
+    /// </summary>
+    public static async Task<NodeServer> StartAsync(NodeOptions options, TimeProvider? time = null, CancellationToken cancellation = default)
     {
         var node = new CacheNode(options, time ?? TimeProvider.System);
+        var sessions = new SessionHost(node);
         var listeners = new List<NodeListener>();
         try
         {
             int port = options.Port;
             foreach (var address in ParseBind(options.Bind))
             {
-                var listener = new NodeListener(node, new IPEndPoint(address, port));
+                var listener = new NodeListener(sessions, new IPEndPoint(address, port));
                 listeners.Add(listener);
                 port = listener.EndPoint.Port; // with port 0, every address gets the port the first one got
             }
@@ -67,28 +80,93 @@ public sealed class NodeServer : IAsyncDisposable
         }
         node.Port = listeners[0].EndPoint.Port;
         node.Start();
-        var server = new NodeServer(node, listeners);
+        var server = new NodeServer(node, sessions, listeners);
         if (options.IsClusterEnabled)
         {
             try
             {
                 // listening first: peers may connect as soon as the member is registered
-                await node.JoinClusterAsync();
+                await node.JoinClusterAsync(cancellation);
             }
-            catch
+            catch (Exception e)
             {
                 await server.DisposeAsync();
+                // the agent reports any interrupted etcd call as unreachable etcd; a cancelled start is not that
+                if (cancellation.IsCancellationRequested) throw new OperationCanceledException("The node's start was cancelled.", e, cancellation);
                 throw;
             }
         }
         return server;
     }
 
+    /// <summary>
+    /// The host:port this node is known by: in cluster mode the endpoint the shard map names it with (its announce
+    /// address), standalone the announce address if set, else the first bind address (a wildcard as loopback) and port.
+    /// </summary>
+    public string AnnouncedEndPoint { get; }
+
+    /// <summary>
+    /// Opens a connection to this node that never touches the network, for a client in the same process. The node
+    /// serves it like a socket client: AUTH when requirepass is set, CLIENT LIST shows it (<c>addr=inproc:N</c>),
+    /// CLIENT KILL and the idle timeout close it, and it ends when the node stops.
+    /// </summary>
+    /// <exception cref="ObjectDisposedException">The node has stopped.</exception>
+    public InProcessConnection ConnectInProcess()
+    {
+        ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
+        long number = Interlocked.Increment(ref _inProcessConnections);
+        var connection = new InProcessConnection(
+            address: string.Create(System.Globalization.CultureInfo.InvariantCulture, $"inproc:{number}"),
+            localAddress: "inproc:0");
+        if (!_sessions.TryStart(connection.Server)) throw new ObjectDisposedException(nameof(NodeServer), "The node has stopped.");
+        return connection;
+    }
+
+    /// <summary>A snapshot of what the node is doing, for health checks and dashboards.</summary>
+    public NodeStatus GetStatus()
+    {
+        bool stopped = Volatile.Read(ref _disposed) != 0;
+        long keys = _node.Engine.KeyCount;
+        int clients = _node.Clients.Count;
+        if (_node.Cluster is not { } agent)
+            return new NodeStatus(AnnouncedEndPoint, Port, IsClustered: false, stopped, CanServe: !stopped, keys, clients);
+        var topology = agent.Topology;
+        int led = 0, replicated = 0;
+        if (topology is not null)
+        {
+            for (int shard = 0; shard < topology.ShardCount; shard++)
+            {
+                switch (topology.RoleOf(shard))
+                {
+                    case Cluster.Topology.ShardRole.Primary: led++; break;
+                    case Cluster.Topology.ShardRole.Replica: replicated++; break;
+                }
+            }
+        }
+        return new NodeStatus(AnnouncedEndPoint, Port, IsClustered: true, stopped, CanServe: !stopped && agent.CanServe, keys, clients)
+        {
+            ClusterName = agent.Settings.ClusterName,
+            NodeId = agent.Settings.Self.Id,
+            HasTopology = topology is not null,
+            LeaseValid = agent.Guard.IsValid,
+            LeaseRemaining = agent.Guard.Remaining,
+            Epoch = topology?.Epoch ?? 0,
+            AllSlotsAssigned = topology?.AllSlotsAssigned ?? false,
+            ShardsLed = led,
+            ShardsReplicated = replicated,
+            IsLeader = agent.IsLeader,
+            IsLeaving = _node.LeaveRequested,
+        };
+    }
+
     /// <summary>Completes when the node has left its cluster after CLUSTER LEAVE (never for a standalone node).</summary>
     public Task Left => _node.Left;
 
-    /// <summary>Graceful leave (SIGTERM in cluster mode): hands the node's shards to the others, then completes.</summary>
-    public Task LeaveClusterAsync(TimeSpan timeout) => _node.RequestLeave(timeout);
+    /// <summary>
+    /// Graceful leave (SIGTERM in cluster mode): hands the node's shards to the others, then completes. Cancelling cuts
+    /// the hand-off short; the node still resigns its membership, so the shards left fail over at once.
+    /// </summary>
+    public Task LeaveClusterAsync(TimeSpan timeout, CancellationToken cancellation = default) => _node.RequestLeave(timeout, cancellation);
 
     public bool IsClustered => _node.Cluster is not null;
 
@@ -121,8 +199,10 @@ public sealed class NodeServer : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0) return;
         await _node.StopClusterAsync();
         foreach (var listener in _listeners) await listener.DisposeAsync();
+        await _sessions.StopAsync();
         _node.Dispose();
     }
 }

@@ -55,3 +55,43 @@ public sealed class AllocationTests
         Assert.True(least < 8, $"{command}: {least} bytes allocated per request");
     }
 }
+
+/// <summary>The same through an in-process connection: pipes, pooled async state and the thread-pool hops allocate nothing either.</summary>
+[Collection(nameof(AllocationTests))]
+public sealed class InProcessAllocationTests
+{
+    [Theory]
+    [InlineData("GET")]
+    [InlineData("SET")]
+    [InlineData("INCR")]
+    public async Task In_process_round_trips_allocate_nothing_per_request(string command)
+    {
+        await using var node = await TestNode.StartAsync();
+        await using var connection = node.Server.ConnectInProcess();
+        var request = command switch
+        {
+            "GET" => RespRequestEncoder.Encode("GET", "key:000000001234"),
+            "SET" => RespRequestEncoder.Encode("SET", "key:000000001234", new string('v', 64)),
+            _ => RespRequestEncoder.Encode("INCR", "counter"),
+        };
+        var reply = new byte[4096];
+        async Task Run(int count)
+        {
+            for (int i = 0; i < count; i++)
+            {
+                await connection.SendAsync(request);
+                Assert.True(await connection.ReceiveAsync(reply) > 0);
+            }
+        }
+        await Run(20_000);
+        const int requests = 5000;
+        long least = long.MaxValue;
+        for (int window = 0; window < 3; window++)
+        {
+            long before = GC.GetTotalAllocatedBytes(precise: true);
+            await Run(requests);
+            least = Math.Min(least, (GC.GetTotalAllocatedBytes(precise: true) - before) / requests);
+        }
+        Assert.True(least < 8, $"{command}: {least} bytes allocated per request");
+    }
+}

@@ -426,20 +426,28 @@ public sealed class ClusterAgent : IAsyncDisposable
     public async Task<bool> LeaveAsync(TimeSpan timeout, CancellationToken cancellation = default)
     {
         _leaving = true;
-        await _etcd.PutAsync(_leavingPrefix + _settings.Self.Id, Encoding.UTF8.GetBytes("leaving"), Volatile.Read(ref _lease), cancellation);
         var deadline = DateTime.UtcNow + timeout;
         bool emptied = false;
-        while (DateTime.UtcNow < deadline && !cancellation.IsCancellationRequested)
+        try
         {
-            var topology = Topology;
-            if (topology is not null && !topology.Map.Shards.Any(s => s.IsHeldBy(_settings.Self.Id)))
+            await _etcd.PutAsync(_leavingPrefix + _settings.Self.Id, Encoding.UTF8.GetBytes("leaving"), Volatile.Read(ref _lease), cancellation);
+            while (DateTime.UtcNow < deadline && !cancellation.IsCancellationRequested)
             {
-                emptied = true;
-                break;
+                var topology = Topology;
+                if (topology is not null && !topology.Map.Shards.Any(s => s.IsHeldBy(_settings.Self.Id)))
+                {
+                    emptied = true;
+                    break;
+                }
+                // the last node has nobody to hand its shards to: it leaves at once
+                if (topology is not null && topology.Map.Members.All(m => m.Id == _settings.Self.Id)) break;
+                await Task.Delay(100, cancellation);
             }
-            // the last node has nobody to hand its shards to: it leaves at once
-            if (topology is not null && topology.Map.Members.All(m => m.Id == _settings.Self.Id)) break;
-            await Task.Delay(100, cancellation);
+        }
+        catch (OperationCanceledException) when (cancellation.IsCancellationRequested)
+        {
+            // the caller cannot wait any longer (a host's shutdown timeout): resign anyway, so the shards not handed
+            // off yet fail over now rather than when the lease expires
         }
         await ResignAsync();
         return emptied;

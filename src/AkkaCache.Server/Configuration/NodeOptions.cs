@@ -76,7 +76,7 @@ public sealed class NodeOptions
     /// <summary>This node's name in the cluster; defaults to its announced endpoint.</summary>
     public string? NodeId { get; set; }
 
-    /// <summary>host:port clients and peers reach this node at; defaults to the bind address and port.</summary>
+    /// <summary>host:port clients and peers reach this node at; defaults to the bind address and port (a wildcard bind as loopback).</summary>
     public string? Announce { get; set; }
 
     public string? Zone { get; set; }
@@ -134,6 +134,8 @@ public sealed class NodeOptions
         if (Hz is < 1 or > 500) throw new InvalidOperationException($"Invalid {SectionName}:Hz {Hz}: expected 1..500.");
         if (Databases != 1) throw new InvalidOperationException($"Invalid {SectionName}:Databases {Databases}: AkkaCache has one database (0).");
         _ = new Core.Keyspace.ShardLayout(Shards);
+        // standalone too: an embedding application's in-process client finds the node by it
+        if (Announce is not null) _ = ParseAnnounce(Announce);
         if (!IsClusterEnabled) return;
         _ = IsClusterProxy;
         _ = ClusterSnapshotRateBytes;
@@ -143,7 +145,6 @@ public sealed class NodeOptions
             throw new InvalidOperationException($"Invalid {SectionName}:ClusterName '{ClusterName}': expected a name without '/'.");
         if (NodeId is not null && (NodeId.Length == 0 || NodeId.Any(c => c is '/' or ' ' || char.IsControl(c))))
             throw new InvalidOperationException($"Invalid {SectionName}:NodeId '{NodeId}': expected a name without spaces or '/'.");
-        if (Announce is not null) _ = ParseAnnounce(Announce);
         if (Replicas is < 0 or > 5) throw new InvalidOperationException($"Invalid {SectionName}:Replicas {Replicas}: expected 0..5.");
         if (ClusterLeaseTtl is < 2 or > 60) throw new InvalidOperationException($"Invalid {SectionName}:ClusterLeaseTtl {ClusterLeaseTtl}: expected 2..60 seconds.");
         if (ClusterMaxShardsInFlight < 1) throw new InvalidOperationException($"Invalid {SectionName}:ClusterMaxShardsInFlight {ClusterMaxShardsInFlight}.");

@@ -15,7 +15,7 @@ namespace AkkaCache.Server.Network;
 internal sealed partial class ClientSession
 {
     private readonly CacheNode _node;
-    private readonly SocketConnection _connection;
+    private readonly ClientConnection _connection;
     private readonly ShardEntryWaiter _waiter = new();
     private readonly RespArguments _args = new();
 
@@ -33,7 +33,7 @@ internal sealed partial class ClientSession
     private const int SendEarlyThreshold = 256 * 1024;
     private const int YieldAfterBytes = 64 * 1024;
 
-    public ClientSession(CacheNode node, ClientInfo info, SocketConnection connection)
+    public ClientSession(CacheNode node, ClientInfo info, ClientConnection connection)
     {
         _node = node;
         Info = info;
@@ -120,9 +120,9 @@ internal sealed partial class ClientSession
         catch (OperationCanceledException) when (cancellation.IsCancellationRequested)
         {
         }
-        catch (System.Net.Sockets.SocketException)
+        catch (Exception e) when (e is System.Net.Sockets.SocketException or IOException)
         {
-            // the peer went away mid-request: nothing to answer
+            // the peer went away mid-request (an in-process connection reports it as an IOException): nothing to answer
         }
         finally
         {

@@ -1,132 +1,30 @@
-using System.Buffers;
 using System.Net.Sockets;
 
 namespace AkkaCache.Server.Network;
 
-/// <summary>
-/// One client socket with a contiguous receive buffer and a reusable send buffer, Garnet style: requests are parsed
-/// in place (no pipe segments to stitch together) and every reply of a batch goes out in one send.
-/// </summary>
-internal sealed class SocketConnection : IBufferWriter<byte>, IDisposable
+/// <summary>A TCP client: the socket's own ValueTasks are pooled, so a round trip allocates nothing.</summary>
+internal sealed class SocketConnection : ClientConnection
 {
-    private const int InitialReceiveSize = 16 * 1024;
-    private const int InitialSendSize = 16 * 1024;
-    // buffers grown for one big request or reply are given back once idle, so 10,000 idle clients stay small
-    private const int RetainedBufferSize = 256 * 1024;
-
     private readonly Socket _socket;
-    private byte[] _receive = new byte[InitialReceiveSize];
-    private int _start;
-    private int _end;
-    private byte[] _send = new byte[InitialSendSize];
-    private int _sendLength;
 
     public SocketConnection(Socket socket)
     {
         _socket = socket;
         socket.NoDelay = true;
+        RemoteAddress = socket.RemoteEndPoint?.ToString() ?? "?";
+        LocalAddress = socket.LocalEndPoint?.ToString() ?? "?";
     }
 
-    public string RemoteAddress => _socket.RemoteEndPoint?.ToString() ?? "?";
-    public string LocalAddress => _socket.LocalEndPoint?.ToString() ?? "?";
+    public override string RemoteAddress { get; }
+    public override string LocalAddress { get; }
 
-    /// <summary>The received bytes not consumed yet.</summary>
-    public ReadOnlyMemory<byte> Received => _receive.AsMemory(_start, _end - _start);
+    protected override ValueTask<int> ReceiveCoreAsync(Memory<byte> buffer, CancellationToken cancellation) =>
+        _socket.ReceiveAsync(buffer, SocketFlags.None, cancellation);
 
-    /// <summary>
-    /// Receives more bytes after what is buffered; the count (0 when the peer has closed) goes to <see cref="OnReceived"/>.
-    /// Not an async method: the socket's own ValueTask is pooled, while a suspended async method would box its state
-    /// machine on every request.
-    /// </summary>
-    public ValueTask<int> ReceiveAsync(long limit, CancellationToken cancellation)
-    {
-        if (_end == _receive.Length) MakeRoom(limit);
-        return _socket.ReceiveAsync(_receive.AsMemory(_end), SocketFlags.None, cancellation);
-    }
+    protected override ValueTask<int> SendCoreAsync(ReadOnlyMemory<byte> data, CancellationToken cancellation) =>
+        _socket.SendAsync(data, SocketFlags.None, cancellation);
 
-    public void OnReceived(int count) => _end += count;
-
-    public void Consume(int bytes)
-    {
-        _start += bytes;
-        if (_start < _end) return;
-        _start = _end = 0;
-        if (_receive.Length > RetainedBufferSize) _receive = new byte[InitialReceiveSize];
-    }
-
-    /// <summary>Moves the unfinished request to the front, or doubles the buffer when it fills it.</summary>
-    private void MakeRoom(long limit)
-    {
-        int pending = _end - _start;
-        if (_start > 0 && pending < _receive.Length / 2)
-        {
-            Buffer.BlockCopy(_receive, _start, _receive, 0, pending);
-        }
-        else
-        {
-            long size = Math.Min((long)_receive.Length * 2, Math.Max(limit + 1, InitialReceiveSize));
-            if (size <= _receive.Length) size = _receive.Length + InitialReceiveSize; // the caller enforces the limit
-            var grown = new byte[Math.Min(size, Array.MaxLength)];
-            Buffer.BlockCopy(_receive, _start, grown, 0, pending);
-            _receive = grown;
-        }
-        _start = 0;
-        _end = pending;
-    }
-
-    public bool HasPendingReplies => _sendLength > 0;
-
-    public int PendingReplyBytes => _sendLength;
-
-    /// <summary>Sends the replies written so far. Usually the socket takes them at once and nothing is awaited.</summary>
-    public ValueTask SendAsync(CancellationToken cancellation)
-    {
-        var send = _socket.SendAsync(_send.AsMemory(0, _sendLength), SocketFlags.None, cancellation);
-        if (send.IsCompletedSuccessfully && send.Result == _sendLength)
-        {
-            SendCompleted();
-            return ValueTask.CompletedTask;
-        }
-        return SendRestAsync(send, cancellation);
-    }
-
-    private async ValueTask SendRestAsync(ValueTask<int> pending, CancellationToken cancellation)
-    {
-        int sent = await pending;
-        while (sent < _sendLength)
-            sent += await _socket.SendAsync(_send.AsMemory(sent, _sendLength - sent), SocketFlags.None, cancellation);
-        SendCompleted();
-    }
-
-    private void SendCompleted()
-    {
-        _sendLength = 0;
-        if (_send.Length > RetainedBufferSize) _send = new byte[InitialSendSize];
-    }
-
-    public void Advance(int count) => _sendLength += count;
-
-    public Memory<byte> GetMemory(int sizeHint = 0)
-    {
-        EnsureSendRoom(sizeHint);
-        return _send.AsMemory(_sendLength);
-    }
-
-    public Span<byte> GetSpan(int sizeHint = 0)
-    {
-        EnsureSendRoom(sizeHint);
-        return _send.AsSpan(_sendLength);
-    }
-
-    private void EnsureSendRoom(int sizeHint)
-    {
-        int needed = Math.Max(sizeHint, 1);
-        if (_send.Length - _sendLength >= needed) return;
-        long size = Math.Max((long)_send.Length * 2, (long)_sendLength + needed);
-        Array.Resize(ref _send, (int)Math.Min(size, Array.MaxLength));
-    }
-
-    public void Abort()
+    public override void Abort()
     {
         try
         {
@@ -140,5 +38,5 @@ internal sealed class SocketConnection : IBufferWriter<byte>, IDisposable
         }
     }
 
-    public void Dispose() => _socket.Dispose();
+    public override void Dispose() => _socket.Dispose();
 }

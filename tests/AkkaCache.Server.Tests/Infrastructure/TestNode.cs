@@ -31,5 +31,9 @@ public sealed class TestNode : IAsyncDisposable
 
     public Task<RespTestClient> ConnectAsync() => RespTestClient.ConnectAsync(Port);
 
+    public NodeServer Server => _server;
+
+    public StreamRespClient ConnectInProcess() => StreamRespClient.Over(_server.ConnectInProcess());
+
     public async ValueTask DisposeAsync() => await _server.DisposeAsync();
 }
