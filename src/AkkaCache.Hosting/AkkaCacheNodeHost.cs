@@ -201,17 +201,29 @@ public sealed partial class AkkaCacheNodeHost : IInProcessNode, IAsyncDisposable
     {
         var status = server.GetStatus();
         LogLeaving(status.ClusterName, status.ShardsLed, status.ShardsReplicated);
+        var leave = server.LeaveClusterAsync(_hosting.LeaveTimeout, cancellation);
         try
         {
-            // the node itself gives up when cancelled too (and resigns); WaitAsync keeps a hung etcd call from holding the host
-            await server.LeaveClusterAsync(_hosting.LeaveTimeout, cancellation).WaitAsync(cancellation);
+            await leave.WaitAsync(cancellation);
             LogLeft(status.ClusterName);
         }
         catch (OperationCanceledException) when (cancellation.IsCancellationRequested)
         {
             LogLeaveCutShort(server.GetStatus().ShardsLed);
+            // cancelled, the node stops handing off but still revokes its lease (one etcd request), so the shards it
+            // leads fail over now rather than at lease expiry; disposing it first could abort that request
+            try
+            {
+                await leave.WaitAsync(ResignGrace, CancellationToken.None);
+            }
+            catch (TimeoutException)
+            {
+            }
         }
     }
+
+    /// <summary>Longest the node waits for etcd to take its resignation once the host's shutdown timeout has passed.</summary>
+    private static readonly TimeSpan ResignGrace = TimeSpan.FromSeconds(5);
 
     /// <summary>Disposing the service provider without stopping the host: the node stops at once, without a hand-off.</summary>
     public async ValueTask DisposeAsync()
