@@ -5,7 +5,7 @@ namespace AkkaCache.Hosting;
 
 /// <summary>
 /// Healthy while the embedded node serves: standalone, while it runs; in a cluster, while it follows a shard map that
-/// covers every slot and holds a lease it can vouch for. Degraded while it leaves or while slots lack a primary; the
+/// covers every slot and holds a lease it can vouch for. Degraded while it stops or leaves, or while slots lack a primary; the
 /// registration's failure status (Unhealthy by default) when it is not running, has no map, or is fenced.
 /// </summary>
 internal sealed class AkkaCacheNodeHealthCheck(AkkaCacheNodeHost? node) : IHealthCheck
@@ -30,6 +30,12 @@ internal sealed class AkkaCacheNodeHealthCheck(AkkaCacheNodeHost? node) : IHealt
         }
 
         var data = Data(status);
+        if (state == AkkaCacheNodeState.Stopping)
+        {
+            return HealthCheckResult.Degraded(status.IsClustered
+                ? $"The AkkaCache node is stopping: node {status.NodeId} is leaving cluster {status.ClusterName}."
+                : "The AkkaCache node is stopping.", data: data);
+        }
         if (!status.IsClustered)
             return HealthCheckResult.Healthy($"Serving on {status.EndPoint}.", data);
         if (!status.HasTopology)

@@ -60,8 +60,8 @@ public sealed partial class AkkaCacheNodeHost : IInProcessNode, IAsyncDisposable
     /// </summary>
     public Task<NodeServer> Started => _started.Task;
 
-    /// <summary>What the node is doing now; null unless it is running.</summary>
-    public NodeStatus? GetStatus() => Server?.GetStatus();
+    /// <summary>What the node is doing now, while it runs or stops (a cluster member leaving); else null.</summary>
+    public NodeStatus? GetStatus() => _state is AkkaCacheNodeState.Running or AkkaCacheNodeState.Stopping ? _server?.GetStatus() : null;
 
     /// <summary>Opens an in-process connection to the node (the client calls this for connections to <see cref="EndPoint"/>).</summary>
     /// <exception cref="InvalidOperationException">The node is not running.</exception>
@@ -232,7 +232,12 @@ public sealed partial class AkkaCacheNodeHost : IInProcessNode, IAsyncDisposable
         lock (_gate)
         {
             server = _state == AkkaCacheNodeState.Running ? _server : null;
-            if (server is null) return;
+            if (server is null)
+            {
+                if (_state == AkkaCacheNodeState.NotStarted) _state = AkkaCacheNodeState.Stopped;
+                _started.TrySetCanceled(CancellationToken.None); // whoever awaits the start learns it never comes
+                return;
+            }
             _state = AkkaCacheNodeState.Stopping;
         }
         await server.DisposeAsync();

@@ -264,6 +264,16 @@ public sealed class NodeHostingTests
     }
 
     [Fact]
+    public async Task A_host_disposed_before_starting_cancels_the_start()
+    {
+        var host = TestHost.Build();
+        var node = host.Node;
+        host.Host.Dispose();
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => node.Started);
+        Assert.Equal(AkkaCacheNodeState.Stopped, node.State);
+    }
+
+    [Fact]
     public async Task Registering_twice_runs_one_node()
     {
         await using var host = await TestHost.StartAsync(services: b => b.Services.AddAkkaCacheNode(b.Configuration.GetSection("AkkaCache")));
