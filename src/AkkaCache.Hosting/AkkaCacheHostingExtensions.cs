@@ -1,3 +1,4 @@
+using AkkaCache.Client;
 using AkkaCache.Client.Transport;
 using AkkaCache.Server.Configuration;
 using Microsoft.Extensions.Configuration;
@@ -25,22 +26,32 @@ public static class AkkaCacheHostingExtensions
         return AddCore(services);
     }
 
-    /// <summary>Binds as the server does (an unknown key is an error, as a typo would silently leave a default), saying which key.</summary>
+    /// <summary>
+    /// Binds as the server does, where an unknown key is an error (a typo would silently leave a default), and says
+    /// which key. The client's own section (<c>AkkaCache:Client</c>) lives inside the node's and is not a node setting.
+    /// </summary>
     private static void Bind(IConfigurationSection section, NodeOptions options)
     {
         var settings = typeof(NodeOptions).GetProperties()
             .Where(p => p.CanWrite && p.SetMethod!.IsPublic)
             .Select(p => p.Name)
             .ToHashSet(StringComparer.OrdinalIgnoreCase);
-        var unknown = section.GetChildren().Select(c => c.Key).Where(key => !settings.Contains(key)).ToList();
+        var unknown = section.GetChildren()
+            .Where(child => !settings.Contains(child.Key) && !IsClientSection(child))
+            .Select(child => child.Key)
+            .ToList();
         if (unknown.Count > 0)
         {
             throw new InvalidOperationException(
                 $"Unknown setting{(unknown.Count > 1 ? "s" : "")} {string.Join(", ", unknown.Select(key => $"'{section.Path}:{key}'"))}; " +
                 $"the settings are {string.Join(", ", settings.Order(StringComparer.Ordinal))}.");
         }
-        section.Bind(options, binder => binder.ErrorOnUnknownConfiguration = true);
+        // every key left is a property of the flat NodeOptions: the check above is the binder's ErrorOnUnknownConfiguration
+        section.Bind(options);
     }
+
+    private static bool IsClientSection(IConfigurationSection child) =>
+        string.Equals(child.Path, AkkaCacheClientOptions.SectionName, StringComparison.OrdinalIgnoreCase);
 
     /// <summary>Runs an AkkaCache node in this application, configured in code (see the other overload).</summary>
     public static IServiceCollection AddAkkaCacheNode(this IServiceCollection services, Action<NodeOptions> configure)

@@ -118,6 +118,13 @@ public sealed class NodeHostingTests
     }
 
     [Fact]
+    public async Task The_clients_section_inside_the_nodes_is_not_an_unknown_setting()
+    {
+        await using var host = await TestHost.StartAsync(new Dictionary<string, string?> { ["Client:EndPoints"] = "127.0.0.1:7000" });
+        Assert.Equal(AkkaCacheNodeState.Running, host.Node.State);
+    }
+
+    [Fact]
     public async Task A_bad_value_fails_the_host_start_naming_the_setting()
     {
         await using var host = TestHost.Build(new Dictionary<string, string?> { ["MaxMemory"] = "lots" });
