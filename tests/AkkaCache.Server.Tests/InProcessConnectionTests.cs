@@ -89,6 +89,26 @@ public sealed class InProcessConnectionTests
     }
 
     [Fact]
+    public async Task Subscribers_get_messages_published_by_socket_clients_and_back()
+    {
+        await using var node = await TestNode.StartAsync();
+        await using var local = node.ConnectInProcess();
+        await using var remote = await node.ConnectAsync();
+
+        var subscribed = await local.SendAsync("SUBSCRIBE", "news");
+        Assert.Equal(["subscribe", "news", "1"], subscribed.Items!.Select(i => i.AsString()));
+        Assert.Equal(1, (await remote.SendAsync("PUBLISH", "news", "hello")).Int());
+        var message = await local.ReadAsync();
+        Assert.Equal(["message", "news", "hello"], message.Items!.Select(i => i.AsString()));
+
+        await using var listener = await node.ConnectAsync();
+        await listener.SendAsync("SUBSCRIBE", "replies");
+        await using var publisher = node.ConnectInProcess();
+        Assert.Equal(1, (await publisher.SendAsync("PUBLISH", "replies", "from inside")).Int());
+        Assert.Equal(["message", "replies", "from inside"], (await listener.ReadAsync()).Items!.Select(i => i.AsString()));
+    }
+
+    [Fact]
     public async Task Quit_answers_then_closes()
     {
         await using var node = await TestNode.StartAsync();

@@ -150,7 +150,7 @@ internal sealed partial class ClientSession
     }
 
     /// <summary>
-    /// Waits for requests like <see cref="SocketConnection.ReceiveAsync"/>, sending this client's messages whenever
+    /// Waits for requests like <see cref="ClientConnection.ReceiveAsync"/>, sending this client's messages whenever
     /// they arrive meanwhile. The receive stays pending across those sends (a socket sends and receives at once).
     /// </summary>
     private async ValueTask<int> ReceiveWhileSubscribedAsync(Subscriber subscriber, long queryBufferLimit, CancellationToken cancellation)
