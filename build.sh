@@ -45,7 +45,9 @@ case "${1:-build}" in
     dotnet build AkkaCache.sln -c Release
     log=$(mktemp)
     set +e
-    dotnet test AkkaCache.sln -c Release --no-build --blame-hang-timeout 10m 2>&1 | tee "$log"
+    # one test project at a time (-m:1): the client, hosting and cluster tests all start real node processes and
+    # etcd, and on two cores concurrent clusters would only make each other's timing worse
+    dotnet test AkkaCache.sln -c Release --no-build -m:1 --blame-hang-timeout 10m 2>&1 | tee "$log"
     status=${PIPESTATUS[0]}
     set -e
     # one closing line over all test projects

@@ -1,4 +1,6 @@
 using System.Globalization;
+using AkkaCache.Client;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Logging;
 
@@ -28,7 +30,7 @@ public sealed class EmbeddedClusterNodeTests
             ["ClusterName"] = cluster.Name,
             ["NodeId"] = "embedded",
             ["Replicas"] = "0",
-        });
+        }, b => b.Services.AddAkkaCacheClient(o => o.EndPoints = $"127.0.0.1:{process.Port}"));
         try
         {
             await host.Host.StartAsync();
@@ -54,6 +56,20 @@ public sealed class EmbeddedClusterNodeTests
             {
                 for (int i = 0; i < count; i++) (await writer.SendAsync("SET", $"key:{i}", $"value:{i}")).AssertOk();
                 Assert.True(writer.Moved > 0, "some keys belong to the embedded node");
+            }
+
+            // the application's client reads every key: the embedded node's keys in process, the others over TCP
+            var client = host.Host.Services.GetRequiredService<AkkaCacheClient>();
+            await client.RefreshTopologyAsync();
+            var values = await client.GetManyAsync(Enumerable.Range(0, count).Select(i => (CacheKey)$"key:{i}").ToList());
+            Assert.Equal(Enumerable.Range(0, count).Select(i => $"value:{i}"), values.Select(v => v is null ? null : System.Text.Encoding.UTF8.GetString(v)));
+            await using (var observer = await RespTestClient.ConnectAsync(host.Port))
+            {
+                long self = (await observer.SendAsync("CLIENT", "ID")).Int();
+                var others = (await observer.SendAsync("CLIENT", "LIST")).Text().TrimEnd('\n').Split('\n')
+                    .Where(l => !l.StartsWith($"id={self} ", StringComparison.Ordinal)).ToList();
+                Assert.NotEmpty(others);
+                Assert.All(others, line => Assert.Contains(" addr=inproc:", line));
             }
 
             // the application's in-process connection answers for the shards the embedded node leads, and redirects the rest
