@@ -84,6 +84,12 @@ public sealed class ReplicationHub : IAsyncDisposable
 
     /// <summary>True when some shard is handing off: the request path checks the phase only then.</summary>
     public bool AnyHandoff => Volatile.Read(ref _handoffCount) > 0;
+
+    /// <summary>
+    /// The map being applied. It is published before hand-off phases are reset and shards dropped, and before the
+    /// agent publishes the same map, so a request that read the agent's older map can tell it is out of date.
+    /// </summary>
+    public ClusterTopology? Topology => Volatile.Read(ref _topology);
     private int _handoffCount;
 
     // ------------------------------------------------------------------ primary side (on the shard actor)

@@ -75,8 +75,16 @@ internal sealed partial class ClientSession
         switch (topology.RoleOf(shard))
         {
             case ShardRole.Primary:
-                if (!_node.Replication!.AnyHandoff) return true;
-                switch (_node.Replication.PhaseOf(shard))
+                var hub = _node.Replication!;
+                var phase = hub.AnyHandoff ? hub.PhaseOf(shard) : HandoffPhase.None;
+                // a newer map is being applied: it may already have ended this shard's hand-off and dropped its
+                // entries, while the agent still shows the older map; the client asks again in a moment
+                if (!ReferenceEquals(hub.Topology, topology))
+                {
+                    Writer.WriteError("TRYAGAIN The cluster map is changing, try again shortly");
+                    return false;
+                }
+                switch (phase)
                 {
                     case HandoffPhase.None:
                         return true;
