@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Runtime.CompilerServices;
 using AkkaCache.Client.Transport;
+using AkkaCache.Protocol;
 using Microsoft.Extensions.Logging;
 
 namespace AkkaCache.Client.Internal;
@@ -266,28 +267,17 @@ internal sealed class NodeConnection : IAsyncDisposable
 
     private async Task ReadLoopAsync(INodeTransport transport)
     {
-        var buffer = new byte[InitialBufferSize];
-        int start = 0, end = 0;
+        var buffer = new RespReceiveBuffer(InitialBufferSize);
         try
         {
             while (true)
             {
-                if (end == buffer.Length)
-                {
-                    if (start > 0)
-                    {
-                        buffer.AsSpan(start, end - start).CopyTo(buffer);
-                        end -= start;
-                        start = 0;
-                    }
-                    else Array.Resize(ref buffer, buffer.Length * 2);
-                }
-                int read = await transport.ReceiveAsync(buffer.AsMemory(end), CancellationToken.None).ConfigureAwait(false);
+                int read = await transport.ReceiveAsync(buffer.FreeSpace(), CancellationToken.None).ConfigureAwait(false);
                 if (read == 0) throw new IOException("The node closed the connection.");
-                end += read;
-                while (Reply.TryRead(buffer.AsSpan(start, end - start), out var reply, out int consumed))
+                buffer.Received(read);
+                while (Reply.TryRead(buffer.Unread, out var reply, out int consumed))
                 {
-                    start += consumed;
+                    buffer.Consume(consumed);
                     Operation? operation;
                     lock (_gate)
                     {
@@ -301,11 +291,6 @@ internal sealed class NodeConnection : IAsyncDisposable
                     if (operation is null) continue;
                     operation.Complete(reply);
                     operation.Release();
-                }
-                if (start == end)
-                {
-                    start = end = 0;
-                    if (buffer.Length > RetainedBufferSize) buffer = new byte[InitialBufferSize];
                 }
             }
         }

@@ -288,34 +288,22 @@ internal sealed class SubscribedConnection : IAsyncDisposable
 
     private async Task ReadLoopAsync()
     {
-        var buffer = new byte[16 * 1024];
-        int start = 0, end = 0;
+        var buffer = new RespReceiveBuffer();
         try
         {
             while (true)
             {
-                if (end == buffer.Length)
-                {
-                    if (start > 0)
-                    {
-                        buffer.AsSpan(start, end - start).CopyTo(buffer);
-                        end -= start;
-                        start = 0;
-                    }
-                    else Array.Resize(ref buffer, buffer.Length * 2);
-                }
-                int read = await _transport.ReceiveAsync(buffer.AsMemory(end), CancellationToken.None).ConfigureAwait(false);
+                int read = await _transport.ReceiveAsync(buffer.FreeSpace(), CancellationToken.None).ConfigureAwait(false);
                 if (read == 0) break;
-                end += read;
+                buffer.Received(read);
                 while (true)
                 {
-                    var status = RespReplyParser.TryParse(buffer.AsSpan(start, end - start), out var value, out int consumed, out _);
+                    var status = RespReplyParser.TryParse(buffer.Unread, out var value, out int consumed, out _);
                     if (status == RespParseStatus.Error) return;
                     if (status == RespParseStatus.Incomplete) break;
-                    start += consumed;
+                    buffer.Consume(consumed);
                     OnFrame(value!);
                 }
-                if (start == end) start = end = 0;
             }
         }
         catch (Exception)

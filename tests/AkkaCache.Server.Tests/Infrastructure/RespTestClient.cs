@@ -11,9 +11,7 @@ public sealed class RespTestClient : IAsyncDisposable
 
     private readonly TcpClient _tcp;
     private readonly NetworkStream _stream;
-    private byte[] _buffer = new byte[64 * 1024];
-    private int _start;
-    private int _end;
+    private readonly RespReceiveBuffer _buffer = new(64 * 1024);
 
     private RespTestClient(TcpClient tcp)
     {
@@ -57,26 +55,19 @@ public sealed class RespTestClient : IAsyncDisposable
         using var timeout = new CancellationTokenSource(ReplyDeadline);
         while (true)
         {
-            if (_end > _start)
+            if (_buffer.UnreadCount > 0)
             {
-                var status = RespReplyParser.TryParse(_buffer.AsSpan(_start, _end - _start), out var value, out int consumed, out string? error);
+                var status = RespReplyParser.TryParse(_buffer.Unread, out var value, out int consumed, out string? error);
                 if (status == RespParseStatus.Complete)
                 {
-                    _start += consumed;
+                    _buffer.Consume(consumed);
                     return value!;
                 }
                 if (status == RespParseStatus.Error) throw new InvalidDataException($"Bad reply: {error}");
             }
-            if (_start > 0)
-            {
-                Buffer.BlockCopy(_buffer, _start, _buffer, 0, _end - _start);
-                _end -= _start;
-                _start = 0;
-            }
-            if (_end == _buffer.Length) Array.Resize(ref _buffer, _buffer.Length * 2);
-            int read = await _stream.ReadAsync(_buffer.AsMemory(_end), timeout.Token);
+            int read = await _stream.ReadAsync(_buffer.FreeSpace(), timeout.Token);
             if (read == 0) throw new EndOfStreamException("The server closed the connection.");
-            _end += read;
+            _buffer.Received(read);
         }
     }
 

@@ -14,9 +14,7 @@ public sealed class StreamRespClient(
 {
     private static readonly TimeSpan ReplyDeadline = TimeSpan.FromSeconds(30);
 
-    private byte[] _buffer = new byte[64 * 1024];
-    private int _start;
-    private int _end;
+    private readonly RespReceiveBuffer _buffer = new(64 * 1024);
 
     public static StreamRespClient Over(InProcessConnection connection) =>
         new(connection.SendAsync, connection.ReceiveAsync, connection.DisposeAsync);
@@ -40,12 +38,12 @@ public sealed class StreamRespClient(
         using var timeout = new CancellationTokenSource(ReplyDeadline);
         while (true)
         {
-            if (_end > _start)
+            if (_buffer.UnreadCount > 0)
             {
-                var status = RespReplyParser.TryParse(_buffer.AsSpan(_start, _end - _start), out var value, out int consumed, out string? error);
+                var status = RespReplyParser.TryParse(_buffer.Unread, out var value, out int consumed, out string? error);
                 if (status == RespParseStatus.Complete)
                 {
-                    _start += consumed;
+                    _buffer.Consume(consumed);
                     return value!;
                 }
                 if (status == RespParseStatus.Error) throw new InvalidDataException($"Bad reply: {error}");
@@ -58,24 +56,17 @@ public sealed class StreamRespClient(
     public async Task<byte[]> ReadRawAsync(int count)
     {
         using var timeout = new CancellationTokenSource(ReplyDeadline);
-        while (_end - _start < count) await FillAsync(timeout.Token);
-        var bytes = _buffer.AsSpan(_start, count).ToArray();
-        _start += count;
+        while (_buffer.UnreadCount < count) await FillAsync(timeout.Token);
+        var bytes = _buffer.Unread[..count].ToArray();
+        _buffer.Consume(count);
         return bytes;
     }
 
     private async Task FillAsync(CancellationToken cancellation)
     {
-        if (_start > 0)
-        {
-            Buffer.BlockCopy(_buffer, _start, _buffer, 0, _end - _start);
-            _end -= _start;
-            _start = 0;
-        }
-        if (_end == _buffer.Length) Array.Resize(ref _buffer, _buffer.Length * 2);
-        int read = await receive(_buffer.AsMemory(_end), cancellation);
+        int read = await receive(_buffer.FreeSpace(), cancellation);
         if (read == 0) throw new EndOfStreamException("The server closed the connection.");
-        _end += read;
+        _buffer.Received(read);
     }
 
     /// <summary>True once the server has closed the connection (receive returns 0), within the deadline.</summary>
