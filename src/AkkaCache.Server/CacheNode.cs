@@ -53,6 +53,9 @@ internal sealed class CacheNode : IDisposable
 
     public ReplicationHub? Replication { get; private set; }
 
+    /// <summary>Forwards this node's PUBLISHes to the other members; null for a standalone node.</summary>
+    public PubSubForwarder? PubSubForwarder { get; private set; }
+
     private readonly TaskCompletionSource _left = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private int _leaveRequested;
 
@@ -92,6 +95,11 @@ internal sealed class CacheNode : IDisposable
             throw;
         }
         Cluster = agent;
+        var forwarder = new PubSubForwarder(self.Id, Options.RequirePass is "" ? null : Options.RequirePass);
+        // always the agent's latest map, so a late event carrying an older one cannot undo a newer one
+        agent.TopologyChanged += _ => { if (agent.Topology is { } latest) forwarder.Apply(latest); };
+        if (agent.Topology is { } topology) forwarder.Apply(topology);
+        PubSubForwarder = forwarder;
     }
 
     /// <summary>
@@ -147,6 +155,7 @@ internal sealed class CacheNode : IDisposable
     public async ValueTask StopClusterAsync()
     {
         if (Cluster is { } agent) await agent.DisposeAsync();
+        if (PubSubForwarder is { } forwarder) await forwarder.DisposeAsync();
         if (Replication is { } hub) await hub.DisposeAsync();
     }
 

@@ -4,8 +4,9 @@ using AkkaCache.Server.Network;
 namespace AkkaCache.Server.Commands;
 
 /// <summary>
-/// SUBSCRIBE, UNSUBSCRIBE, PSUBSCRIBE, PUNSUBSCRIBE, PUBLISH and PUBSUB, node-local: a PUBLISH reaches the subscribers
-/// connected to this node. None has keys, so in cluster mode they run on any node and are never redirected.
+/// SUBSCRIBE, UNSUBSCRIBE, PSUBSCRIBE, PUNSUBSCRIBE, PUBLISH and PUBSUB. In cluster mode a PUBLISH is forwarded to every
+/// other member (AC.PUBLISHLOCAL), so it reaches subscribers on every node; PUBSUB CHANNELS / NUMSUB / NUMPAT stay
+/// node-local, as in Redis Cluster. None has keys, so in cluster mode they run on any node and are never redirected.
 /// </summary>
 internal static partial class ServerCommands
 {
@@ -30,6 +31,8 @@ internal static partial class ServerCommands
         list.Add(new CommandDefinition("PSUBSCRIBE", -2, SubscriptionFlags, 0, 0, 0, PSubscribe, PubSubGroup, "Listens for messages published to channels that match one or more patterns."));
         list.Add(new CommandDefinition("PUNSUBSCRIBE", -1, SubscriptionFlags, 0, 0, 0, PUnsubscribe, PubSubGroup, "Stops listening to messages published to channels that match one or more patterns."));
         list.Add(new CommandDefinition("PUBLISH", 3, PubSubInfoFlags | CommandFlags.Fast, 0, 0, 0, Publish, PubSubGroup, "Posts a message to a channel."));
+        list.Add(new CommandDefinition("AC.PUBLISHLOCAL", 3, PubSubInfoFlags | CommandFlags.Fast | CommandFlags.ClusterInternal, 0, 0, 0, PublishLocal, PubSubGroup,
+            "Delivers a message another member forwarded to this node's subscribers only (node to node)."));
         list.Add(new CommandDefinition("PUBSUB", -2, CommandFlags.None, 0, 0, 0, PubSubCommand, PubSubGroup, "A container for Pub/Sub commands."));
     }
 
@@ -42,6 +45,8 @@ internal static partial class ServerCommands
     private static void PUnsubscribe(ClientSession session, in Request request) => session.Unsubscribe(request, patterns: true);
 
     private static void Publish(ClientSession session, in Request request) => session.Publish(request);
+
+    private static void PublishLocal(ClientSession session, in Request request) => session.PublishLocal(request);
 
     private static void PubSubCommand(ClientSession session, in Request request)
     {

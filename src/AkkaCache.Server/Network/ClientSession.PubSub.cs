@@ -70,8 +70,19 @@ internal sealed partial class ClientSession
         for (int i = 1; i < request.Count; i++) WriteSubscriptionReply(kind, request[i], isNull: false, counts[i]);
     }
 
-    /// <summary>PUBLISH: this node's receivers; a subscriber publishing to itself gets the message before the count, as from Redis.</summary>
+    /// <summary>
+    /// PUBLISH: delivered here and, in cluster mode, forwarded to every other member. The count is this node's receivers
+    /// only, as Redis Cluster answers (the other nodes deliver later, asynchronously). A subscriber publishing to itself
+    /// gets the message before the count, as from Redis.
+    /// </summary>
     public void Publish(in Request request)
+    {
+        _node.PubSubForwarder?.Forward(request[1], request[2]);
+        PublishLocal(request);
+    }
+
+    /// <summary>AC.PUBLISHLOCAL: a message another member forwarded; delivered to this node's subscribers only.</summary>
+    public void PublishLocal(in Request request)
     {
         int receivers = _node.PubSub.Publish(request[1], request[2], NowMs);
         DrainMessages();

@@ -1,0 +1,264 @@
+using System.Buffers;
+using System.Buffers.Text;
+using System.Net.Sockets;
+using AkkaCache.Cluster.Topology;
+using AkkaCache.Protocol;
+
+namespace AkkaCache.Server.PubSub;
+
+/// <summary>
+/// Cluster-wide PUBLISH, as on Redis Cluster's bus: a message published on this node is forwarded to every other member of
+/// the current map as <c>AC.PUBLISHLOCAL channel message</c>, which delivers it to that node's subscribers only. One
+/// long-lived, pipelined connection per peer keeps a peer's messages in publish order. Forwarding never blocks the
+/// publisher: a message that does not fit a peer's bounded queue, or that is published while the peer is unreachable,
+/// is dropped and counted, as Redis Cluster's bus drops messages to a failed node.
+/// </summary>
+internal sealed class PubSubForwarder(string selfId, string? password) : IAsyncDisposable
+{
+    private readonly object _gate = new();
+    private readonly Dictionary<string, PeerLink> _links = [];
+    private PeerLink[] _peers = [];
+    private long _droppedByRemovedLinks;
+    private bool _disposed;
+
+    /// <summary>Messages not forwarded to some peer (unreachable, or its queue full); INFO reports it.</summary>
+    public long Dropped
+    {
+        get
+        {
+            long dropped = Volatile.Read(ref _droppedByRemovedLinks);
+            foreach (var peer in Volatile.Read(ref _peers)) dropped += peer.Dropped;
+            return dropped;
+        }
+    }
+
+    /// <summary>Follows the map's members: a link per other member, replaced when its endpoint changes, closed when it leaves.</summary>
+    public void Apply(ClusterTopology topology)
+    {
+        List<PeerLink> closed = [];
+        lock (_gate)
+        {
+            if (_disposed) return;
+            var wanted = new HashSet<string>();
+            foreach (var member in topology.Map.Members)
+            {
+                if (member.Id == selfId) continue;
+                wanted.Add(member.Id);
+                if (_links.TryGetValue(member.Id, out var link) && link.Endpoint == member.Endpoint) continue;
+                if (link is not null) closed.Add(link);
+                _links[member.Id] = new PeerLink(member.Id, member.Host, member.Port, password);
+            }
+            foreach (var (id, link) in _links)
+                if (!wanted.Contains(id)) closed.Add(link);
+            foreach (var link in closed)
+            {
+                if (_links.TryGetValue(link.Id, out var current) && ReferenceEquals(current, link)) _links.Remove(link.Id);
+                Interlocked.Add(ref _droppedByRemovedLinks, link.Dropped);
+            }
+            Volatile.Write(ref _peers, [.. _links.Values]);
+        }
+        foreach (var link in closed) _ = link.DisposeAsync().AsTask();
+    }
+
+    /// <summary>Queues the message for every peer; returns at once.</summary>
+    public void Forward(ReadOnlySpan<byte> channel, ReadOnlySpan<byte> message)
+    {
+        foreach (var peer in Volatile.Read(ref _peers)) peer.Enqueue(channel, message);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        PeerLink[] links;
+        lock (_gate)
+        {
+            _disposed = true;
+            links = [.. _links.Values];
+            _links.Clear();
+            Volatile.Write(ref _peers, []);
+        }
+        foreach (var link in links) await link.DisposeAsync();
+    }
+
+    /// <summary>
+    /// One peer. Publishers encode into the pending buffer under a short lock; the send loop swaps it with the one it
+    /// sends from, so a burst of messages goes out in one write and no message costs a task or a queue node.
+    /// </summary>
+    private sealed class PeerLink : IAsyncDisposable
+    {
+        /// <summary>How much may wait for a slow or reconnecting peer before messages are dropped.</summary>
+        private const int MaxPendingBytes = 16 * 1024 * 1024;
+
+        private static readonly byte[] CommandHeader = "*3\r\n$15\r\nAC.PUBLISHLOCAL\r\n"u8.ToArray();
+
+        private readonly object _gate = new();
+        private readonly string _host;
+        private readonly int _port;
+        private readonly string? _password;
+        private readonly SemaphoreSlim _signal = new(0, 1);
+        private readonly CancellationTokenSource _stop = new();
+        private readonly Task _loop;
+        private ArrayBufferWriter<byte> _pending = new(4096);
+        private ArrayBufferWriter<byte> _sending = new(4096);
+        private int _pendingMessages;
+        private bool _down;
+        private long _dropped;
+
+        public PeerLink(string id, string host, int port, string? password)
+        {
+            Id = id;
+            _host = host;
+            _port = port;
+            _password = password;
+            Endpoint = $"{host}:{port}";
+            _loop = Task.Run(RunAsync);
+        }
+
+        public string Id { get; }
+        public string Endpoint { get; }
+        public long Dropped => Interlocked.Read(ref _dropped);
+
+        public void Enqueue(ReadOnlySpan<byte> channel, ReadOnlySpan<byte> message)
+        {
+            int size = CommandHeader.Length + BulkSize(channel.Length) + BulkSize(message.Length);
+            bool wake;
+            lock (_gate)
+            {
+                if (_down || _pending.WrittenCount + size > MaxPendingBytes)
+                {
+                    _dropped++;
+                    return;
+                }
+                wake = _pending.WrittenCount == 0;
+                _pending.Write(CommandHeader);
+                WriteBulk(_pending, channel);
+                WriteBulk(_pending, message);
+                _pendingMessages++;
+            }
+            if (wake) Wake();
+        }
+
+        private void Wake()
+        {
+            // the semaphore's maximum is 1: a release while one is already pending is a no-op, not an error worth a catch
+            if (_signal.CurrentCount == 0)
+            {
+                try { _signal.Release(); }
+                catch (SemaphoreFullException) { }
+            }
+        }
+
+        private static int BulkSize(int length) => 1 + Digits(length) + 2 + length + 2;
+
+        private static int Digits(int value) => value < 10 ? 1 : (int)Math.Floor(Math.Log10(value)) + 1;
+
+        private static void WriteBulk(ArrayBufferWriter<byte> output, ReadOnlySpan<byte> value)
+        {
+            var span = output.GetSpan(BulkSize(value.Length));
+            span[0] = (byte)'$';
+            Utf8Formatter.TryFormat(value.Length, span[1..], out int digits);
+            int at = 1 + digits;
+            span[at++] = (byte)'\r';
+            span[at++] = (byte)'\n';
+            value.CopyTo(span[at..]);
+            at += value.Length;
+            span[at++] = (byte)'\r';
+            span[at++] = (byte)'\n';
+            output.Advance(at);
+        }
+
+        private async Task RunAsync()
+        {
+            var token = _stop.Token;
+            while (!token.IsCancellationRequested)
+            {
+                using var connection = CancellationTokenSource.CreateLinkedTokenSource(token);
+                try
+                {
+                    using var socket = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+                    await socket.ConnectAsync(_host, _port, token);
+                    if (_password is not null) await SendAsync(socket, RespRequestEncoder.Encode("AUTH", _password), token);
+                    lock (_gate) _down = false;
+                    var receive = DrainRepliesAsync(socket, connection);
+                    try
+                    {
+                        while (true)
+                        {
+                            await _signal.WaitAsync(connection.Token);
+                            lock (_gate)
+                            {
+                                (_pending, _sending) = (_sending, _pending);
+                                _pendingMessages = 0;
+                            }
+                            await SendAsync(socket, _sending.WrittenMemory, connection.Token);
+                            _sending.ResetWrittenCount();
+                        }
+                    }
+                    finally
+                    {
+                        connection.Cancel();
+                        socket.Close();
+                        await receive;
+                    }
+                }
+                catch (Exception e) when (!token.IsCancellationRequested)
+                {
+                    // what was queued for the peer is stale by the time it is back: dropped, like whatever is published until then
+                    lock (_gate)
+                    {
+                        _down = true;
+                        _dropped += _pendingMessages;
+                        _pendingMessages = 0;
+                        _pending.ResetWrittenCount();
+                        _sending.ResetWrittenCount();
+                    }
+                    Console.Error.WriteLine($"akkacache: pub/sub link to {Id} ({Endpoint}): {e.Message}; retrying");
+                }
+                catch (OperationCanceledException)
+                {
+                    break;
+                }
+                try { await Task.Delay(250, token); }
+                catch (OperationCanceledException) { break; }
+            }
+        }
+
+        /// <summary>Reads and discards the peer's replies (a count each); an error reply means AUTH failed, and the link is cut.</summary>
+        private static async Task DrainRepliesAsync(Socket socket, CancellationTokenSource connection)
+        {
+            try
+            {
+                var replies = new RespReplyReader(socket);
+                while (true)
+                {
+                    var reply = await replies.ReadRawAsync(connection.Token);
+                    if (reply.Length > 0 && reply.Span[0] == (byte)'-')
+                    {
+                        Console.Error.WriteLine("akkacache: a peer refused forwarded pub/sub messages: " + System.Text.Encoding.UTF8.GetString(reply.Span).TrimEnd());
+                        break;
+                    }
+                }
+            }
+            catch (Exception)
+            {
+                // closed or reset: the send loop sees the cancellation below and reconnects
+            }
+            connection.Cancel();
+        }
+
+        private static async ValueTask SendAsync(Socket socket, ReadOnlyMemory<byte> data, CancellationToken token)
+        {
+            while (data.Length > 0)
+            {
+                int sent = await socket.SendAsync(data, SocketFlags.None, token);
+                data = data[sent..];
+            }
+        }
+
+        public async ValueTask DisposeAsync()
+        {
+            _stop.Cancel();
+            try { await _loop; } catch (OperationCanceledException) { }
+            _stop.Dispose();
+        }
+    }
+}
