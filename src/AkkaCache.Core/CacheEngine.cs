@@ -52,6 +52,19 @@ public sealed class CacheEngine : IDisposable
     public ShardActor[] Shards { get; }
     public MemoryBudget Memory { get; }
 
+    /// <summary>
+    /// Set on every shard's table. Written by whichever thread runs CONFIG SET while shard actors read it: a shard may see
+    /// the change a few removals late, which is all a notification setting promises.
+    /// </summary>
+    public IRemovalListener? RemovalListener
+    {
+        get => Shards[0].Table.RemovalListener;
+        set
+        {
+            foreach (var shard in Shards) shard.Table.RemovalListener = value;
+        }
+    }
+
     public long NowMs => Time.GetUtcNow().ToUnixTimeMilliseconds();
 
     public ShardActor ShardOf(ReadOnlySpan<byte> key) => Shards[Layout.ShardOfKey(key)];

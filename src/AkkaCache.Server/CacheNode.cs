@@ -25,6 +25,8 @@ internal sealed class CacheNode : IDisposable
             MaxMemoryPolicy = options.MaxMemoryPolicyKind,
             Hz = options.Hz,
         }, time);
+        Keyspace = new KeyspaceNotifier(PubSub, () => NowMs);
+        ApplyKeyspaceEvents(KeyspaceNotifier.Parse(options.NotifyKeyspaceEvents) ?? KeyspaceEvents.None);
         Config = new ConfigStore(this);
         PubSub.Limit = OutputBufferLimit.Parse(Config.Get("client-output-buffer-limit"), "pubsub");
         RequestLimits = new RespRequestLimits((int)options.ProtoMaxBulkLenBytes, options.MaxArguments, 64 * 1024);
@@ -39,9 +41,17 @@ internal sealed class CacheNode : IDisposable
     public ConfigStore Config { get; }
     public ClientRegistry Clients { get; } = new();
     public PubSubRegistry PubSub { get; } = new();
+    public KeyspaceNotifier Keyspace { get; }
     public bool InlineWhenIdle { get; }
     public long StartedMs { get; }
     public string RunId { get; }
+
+    /// <summary>notify-keyspace-events: the engine tells the notifier of removals only while expired or evicted events are on.</summary>
+    public void ApplyKeyspaceEvents(KeyspaceEvents flags)
+    {
+        Keyspace.Flags = flags;
+        Engine.RemovalListener = Keyspace.IsOn(KeyspaceEvents.Expired) || Keyspace.IsOn(KeyspaceEvents.Evicted) ? Keyspace : null;
+    }
 
     /// <summary>The port actually listened on (differs from the setting when that is 0).</summary>
     public int Port { get; set; }

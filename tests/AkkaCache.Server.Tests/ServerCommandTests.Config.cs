@@ -184,7 +184,7 @@ public sealed class ServerCommandConfigTests
     [InlineData("dbfilename", "x.rdb", "can't set protected config")]
     [InlineData("appendonly", "yes", "AkkaCache has no append-only file")]
     [InlineData("save", "900 1", "AkkaCache does not save snapshots to disk")]
-    [InlineData("notify-keyspace-events", "KEA", "keyspace notifications are not supported by AkkaCache")]
+    [InlineData("notify-keyspace-events", "KEQ", "Invalid event class character. Use 'Ag$lshzxeKEtmdn'.")]
     [InlineData("client-output-buffer-limit", "normal 1 2", "Wrong number of arguments in buffer limit configuration.")]
     [InlineData("client-output-buffer-limit", "vip 1 2 3", "Invalid client class specified in buffer limit configuration.")]
     [InlineData("client-output-buffer-limit", "normal x 2 3", "Error in hard, soft or soft_seconds setting in buffer limit configuration.")]

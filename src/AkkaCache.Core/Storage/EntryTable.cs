@@ -75,6 +75,9 @@ public sealed class EntryTable
     }
 
     public int Count => _count;
+
+    /// <summary>Told of expirations and evictions (not of deletes: the command that deletes knows already); null = nobody listens.</summary>
+    public IRemovalListener? RemovalListener { get; set; }
     public long Hits { get; private set; }
     public long Misses { get; private set; }
     public long ExpiredCount { get; private set; }
@@ -360,6 +363,7 @@ public sealed class EntryTable
 
     private void RemoveCore(int id, RemovalCause cause)
     {
+        if (cause != RemovalCause.Deleted && RemovalListener is { } listener) listener.OnRemoved(Key(id), cause);
         ref Entry e = ref _entries[id];
         UnlinkBucket(id, Hash(Key(id)));
         MarkDead(e.Offset);

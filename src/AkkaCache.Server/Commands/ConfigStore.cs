@@ -9,8 +9,8 @@ namespace AkkaCache.Server.Commands;
 /// The parameters CONFIG GET and CONFIG SET see. Parameters backed by the running node (maxmemory, maxmemory-policy,
 /// proto-max-bulk-len, requirepass, timeout, ...) read and write the node itself; the rest are Redis settings client
 /// libraries and tools read at connect time, kept here with Redis's defaults and validation so that reading them gives
-/// sensible answers and setting them gives Redis's errors. The node has no persistence, replication or keyspace
-/// notifications, so the settings that would turn those on refuse anything but "off".
+/// sensible answers and setting them gives Redis's errors. The node has no persistence, so the settings that would
+/// turn it on refuse anything but "off".
 /// </summary>
 /// <remarks>
 /// Also holds the INFO statistics baseline (CONFIG RESETSTAT) and the observed memory peak, because both belong to
@@ -187,6 +187,11 @@ internal sealed class ConfigStore
             options.ClientOutputBufferLimit = (string)v;
             node.PubSub.Limit = PubSub.OutputBufferLimit.Parse((string)v, "pubsub");
         });
+        Add("notify-keyspace-events", () => PubSub.KeyspaceNotifier.Format(node.Keyspace.Flags), ParseKeyspaceEvents, v =>
+        {
+            options.NotifyKeyspaceEvents = PubSub.KeyspaceNotifier.Format((PubSub.KeyspaceEvents)v);
+            node.ApplyKeyspaceEvents((PubSub.KeyspaceEvents)v);
+        });
         Stored("loglevel", "notice", Enum("debug", "verbose", "notice", "warning", "nothing"));
         Stored("protected-mode", "no", Bool);
         Stored("replica-read-only", "yes", Bool, "slave-read-only");
@@ -205,10 +210,9 @@ internal sealed class ConfigStore
         // protected configs in Redis 7 (enable-protected-configs no): readable, not settable at runtime
         Stored("dbfilename", "dump.rdb", Protected);
         Stored("dir", Directory.GetCurrentDirectory(), Protected);
-        // no persistence, keyspace notifications or cluster mode on this node: only their "off" values are accepted
+        // no persistence or cluster mode on this node: only their "off" values are accepted
         Stored("save", "", v => v.Trim().Length == 0 ? ("", null) : (null, "AkkaCache does not save snapshots to disk"));
         Stored("appendonly", "no", ParseAppendOnly);
-        Stored("notify-keyspace-events", "", v => v.Length == 0 ? ("", null) : (null, "keyspace notifications are not supported by AkkaCache"));
         Stored("cluster-enabled", "no", null);
         Stored("appendfilename", "appendonly.aof", null);
         Stored("daemonize", "no", null);
@@ -232,6 +236,9 @@ internal sealed class ConfigStore
         _values[name] = initial;
         Add(name, () => _values[name], parse, v => _values[name] = v is long n ? Num(n) : (string)v, aliases);
     }
+
+    private static (object?, string?) ParseKeyspaceEvents(string value) =>
+        PubSub.KeyspaceNotifier.Parse(value) is { } flags ? (flags, null) : (null, "Invalid event class character. Use 'Ag$lshzxeKEtmdn'.");
 
     private static (object?, string?) Protected(string value) => (null, "can't set protected config");
 

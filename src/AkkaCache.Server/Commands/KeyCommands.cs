@@ -1,3 +1,4 @@
+using AkkaCache.Server.PubSub;
 using System.Buffers;
 using System.Globalization;
 using AkkaCache.Core.Keyspace;
@@ -40,7 +41,9 @@ internal static class KeyCommands
         for (int i = 1; i < request.Count; i++)
         {
             var key = request[i];
-            if (session.Table(key).Delete(key, EntryTable.Hash(key), session.NowMs)) deleted++;
+            if (!session.Table(key).Delete(key, EntryTable.Hash(key), session.NowMs)) continue;
+            deleted++;
+            session.Node.Keyspace.Notify(KeyspaceEvents.Generic, "del"u8, key);
         }
         session.Writer.WriteInteger(deleted);
     }
@@ -124,8 +127,16 @@ internal static class KeyCommands
             session.Writer.WriteInteger(0);
             return;
         }
-        if (expireAt <= session.NowMs) table.Remove(id, RemovalCause.Deleted);
-        else table.SetExpireAt(id, expireAt);
+        if (expireAt <= session.NowMs)
+        {
+            table.Remove(id, RemovalCause.Deleted);
+            session.Node.Keyspace.Notify(KeyspaceEvents.Generic, "del"u8, request[1]);
+        }
+        else
+        {
+            table.SetExpireAt(id, expireAt);
+            session.Node.Keyspace.Notify(KeyspaceEvents.Generic, "expire"u8, request[1]);
+        }
         session.Writer.WriteInteger(1);
     }
 

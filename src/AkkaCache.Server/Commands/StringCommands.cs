@@ -1,3 +1,4 @@
+using AkkaCache.Server.PubSub;
 using System.Buffers;
 using AkkaCache.Core.Storage;
 using AkkaCache.Protocol;
@@ -114,8 +115,15 @@ internal static class StringCommands
         try
         {
             var status = StoreOrExpire(table, key, hash, value, expireAt, now, id);
-            if (status != WriteStatus.Ok) session.Writer.WriteError(OutOfMemory);
-            else if (!replyOld) session.Writer.WriteOk();
+            if (status != WriteStatus.Ok)
+            {
+                session.Writer.WriteError(OutOfMemory);
+                return;
+            }
+            // a SET whose expiry is already past removes the key: Redis reports that as a del
+            if (expireAt != 0 && expireAt <= now) session.Node.Keyspace.Notify(KeyspaceEvents.Generic, "del"u8, key);
+            else session.Node.Keyspace.Notify(KeyspaceEvents.String, "set"u8, key);
+            if (!replyOld) session.Writer.WriteOk();
             else if (old is null) session.Writer.WriteNull();
             else session.Writer.WriteBulkString(old.AsSpan(0, oldLength));
         }
@@ -148,8 +156,13 @@ internal static class StringCommands
             return;
         }
         var status = table.Insert(key, hash, request[2], 0, out _);
-        if (status == WriteStatus.Ok) session.Writer.WriteInteger(1);
-        else session.Writer.WriteError(OutOfMemory);
+        if (status != WriteStatus.Ok)
+        {
+            session.Writer.WriteError(OutOfMemory);
+            return;
+        }
+        session.Node.Keyspace.Notify(KeyspaceEvents.String, "set"u8, key);
+        session.Writer.WriteInteger(1);
     }
 
     private static void SetEx(ClientSession session, in Request request) => SetWithExpiry(session, request, 1000, "setex");
@@ -169,7 +182,9 @@ internal static class StringCommands
         var key = request[1];
         int id = CommandSupport.Read(session, key, out var table);
         WriteValueOrNull(session, table, id);
-        if (id >= 0) table.Remove(id, RemovalCause.Deleted);
+        if (id < 0) return;
+        table.Remove(id, RemovalCause.Deleted);
+        session.Node.Keyspace.Notify(KeyspaceEvents.Generic, "del"u8, key);
     }
 
     private static void GetEx(ClientSession session, in Request request)
@@ -250,6 +265,7 @@ internal static class StringCommands
                 session.Writer.WriteError(OutOfMemory);
                 return false;
             }
+            session.Node.Keyspace.Notify(KeyspaceEvents.String, "set"u8, key);
         }
         return true;
     }
@@ -298,6 +314,7 @@ internal static class StringCommands
             session.Writer.WriteError(OutOfMemory);
             return;
         }
+        session.Node.Keyspace.Notify(KeyspaceEvents.String, "incrby"u8, key);
         session.Writer.WriteInteger(result);
     }
 

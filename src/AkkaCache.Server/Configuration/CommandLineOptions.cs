@@ -17,6 +17,7 @@ public static class CommandLineOptions
         ["client-output-buffer-limit"] = nameof(NodeOptions.ClientOutputBufferLimit),
         ["max-arguments"] = nameof(NodeOptions.MaxArguments),
         ["requirepass"] = nameof(NodeOptions.RequirePass),
+        ["notify-keyspace-events"] = nameof(NodeOptions.NotifyKeyspaceEvents),
         ["timeout"] = nameof(NodeOptions.Timeout),
         ["hz"] = nameof(NodeOptions.Hz),
         ["shards"] = nameof(NodeOptions.Shards),

@@ -47,6 +47,12 @@ public sealed class NodeOptions
 
     public string? RequirePass { get; set; }
 
+    /// <summary>
+    /// Keyspace notifications, Redis's notify-keyspace-events letters ("" = off): K and/or E for the channel kinds, then
+    /// the classes, e.g. "KEA" or "Kx" (g generic, $ string, x expired, e evicted, A all).
+    /// </summary>
+    public string NotifyKeyspaceEvents { get; set; } = "";
+
     /// <summary>Idle seconds before a client is disconnected; 0 = never.</summary>
     public int Timeout { get; set; }
 
@@ -127,6 +133,8 @@ public sealed class NodeOptions
         _ = MaxMemoryPolicyKind;
         if (Commands.ConfigStore.MergeOutputBufferLimits(Commands.ConfigStore.DefaultOutputBufferLimits, ClientOutputBufferLimit).Error is { } limitError)
             throw new InvalidOperationException($"Invalid {SectionName}:{nameof(ClientOutputBufferLimit)} '{ClientOutputBufferLimit}': {limitError}");
+        if (PubSub.KeyspaceNotifier.Parse(NotifyKeyspaceEvents) is null)
+            throw new InvalidOperationException($"Invalid {SectionName}:{nameof(NotifyKeyspaceEvents)} '{NotifyKeyspaceEvents}': expected Redis's notify-keyspace-events letters (K E g $ l s h z x e t d m n A).");
         long bulk = ProtoMaxBulkLenBytes;
         if (bulk < 1024 || bulk > int.MaxValue - 1024)
             throw new InvalidOperationException($"Invalid {SectionName}:ProtoMaxBulkLen {bulk}: expected 1kb..2gb.");
