@@ -65,6 +65,8 @@ public sealed class ClusterPubSubTests
             // PUBSUB stays node-local, as in Redis Cluster
             var numsub = await publisher.SendAsync("PUBSUB", "NUMSUB", "news");
             Assert.Equal(1, numsub.Items![1].Int());
+            var stats = (await publisher.SendAsync("INFO", "stats")).AsString()!;
+            Assert.Equal("0", TestCluster.Field(stats, "pubsub_forward_dropped"));
         }
         finally
         {

@@ -300,6 +300,8 @@ internal static class InfoReport
             Field("pubsub_channels", node.PubSub.ChannelCount);
             Field("pubsub_patterns", node.PubSub.PatternCount);
             Field("pubsubshard_channels", 0);
+            // AkkaCache's own: messages a peer missed (cluster mode only, where PUBLISH is forwarded)
+            if (node.PubSubForwarder is { } forwarder) Field("pubsub_forward_dropped", forwarder.Dropped);
             Field("latest_fork_usec", 0);
             Field("total_forks", 0);
             Field("migrate_cached_sockets", 0);
