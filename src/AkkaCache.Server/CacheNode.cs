@@ -105,10 +105,9 @@ internal sealed class CacheNode : IDisposable
             throw;
         }
         Cluster = agent;
-        var forwarder = new PubSubForwarder(self.Id, Options.RequirePass is "" ? null : Options.RequirePass);
-        // always the agent's latest map, so a late event carrying an older one cannot undo a newer one
-        agent.TopologyChanged += _ => { if (agent.Topology is { } latest) forwarder.Apply(latest); };
-        if (agent.Topology is { } topology) forwarder.Apply(topology);
+        var forwarder = new PubSubForwarder(self.Id, Options.RequirePass is "" ? null : Options.RequirePass, () => agent.Topology);
+        agent.TopologyChanged += _ => forwarder.Refresh();
+        forwarder.Refresh();
         PubSubForwarder = forwarder;
     }
 

@@ -75,6 +75,30 @@ public sealed class ClusterPubSubTests
     }
 
     [Fact]
+    public async Task Publishes_to_a_dead_peer_are_dropped_and_counted_and_a_new_member_gets_the_next_ones()
+    {
+        await using var cluster = await TestCluster.StartAsync(2, "--shards", "64", "--requirepass", Password);
+        var (alive, victim) = (cluster.Nodes[0], cluster.Nodes[1]);
+        await using var publisher = await ConnectAsync(alive, resp3: false);
+        victim.Kill();
+        // the publisher is never held up by the dead peer: every PUBLISH answers, and the lost ones are counted
+        int sent = 0;
+        await Poll.UntilAsync(async () =>
+        {
+            Assert.Equal(0, (await publisher.SendAsync("PUBLISH", "news", "lost" + sent++)).Int());
+            var stats = (await publisher.SendAsync("INFO", "stats")).AsString()!;
+            return long.Parse(TestCluster.Field(stats, "pubsub_forward_dropped")!, CultureInfo.InvariantCulture) > 0;
+        }, "a dropped forward counted in INFO");
+
+        // stable: the publisher's map names the new member, and it forwards to every member its map names
+        var joined = await cluster.AddNodeAsync();
+        await using var subscriber = await ConnectAsync(joined, resp3: false);
+        Assert.Equal("subscribe", (await subscriber.SendAsync("SUBSCRIBE", "news")).Items![0].AsString());
+        Assert.Equal(0, (await publisher.SendAsync("PUBLISH", "news", "welcome")).Int());
+        Assert.Equal(Message("news", "welcome"), await subscriber.ReadAsync());
+    }
+
+    [Fact]
     public async Task Clients_cannot_reach_the_forwarding_command_without_auth()
     {
         await using var cluster = await TestCluster.StartAsync(1, "--shards", "64", "--requirepass", Password);

@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Runtime.CompilerServices;
 using System.Text;
 using AkkaCache.Core.Storage;
 
@@ -50,6 +51,7 @@ internal sealed class KeyspaceNotifier(PubSubRegistry registry, Func<long> clock
     }
 
     /// <summary>True when an event of <paramref name="kind"/> would be published (K or E, and the class).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public bool IsOn(KeyspaceEvents kind)
     {
         int flags = _flags;
@@ -113,6 +115,7 @@ internal sealed class KeyspaceNotifier(PubSubRegistry registry, Func<long> clock
     }
 
     /// <summary>Publishes the event if its class is on; called by the command after it changed the key.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public void Notify(KeyspaceEvents kind, ReadOnlySpan<byte> eventName, ReadOnlySpan<byte> key)
     {
         if (!IsOn(kind)) return;

@@ -13,9 +13,10 @@ namespace AkkaCache.Server.PubSub;
 /// publisher: a message that does not fit a peer's bounded queue, or that is published while the peer is unreachable,
 /// is dropped and counted, as Redis Cluster's bus drops messages to a failed node.
 /// </summary>
-internal sealed class PubSubForwarder(string selfId, string? password) : IAsyncDisposable
+internal sealed class PubSubForwarder(string selfId, string? password, Func<ClusterTopology?> currentTopology) : IAsyncDisposable
 {
     private readonly object _gate = new();
+    private ClusterTopology? _applied;
     private readonly Dictionary<string, PeerLink> _links = [];
     private PeerLink[] _peers = [];
     private long _droppedByRemovedLinks;
@@ -32,13 +33,20 @@ internal sealed class PubSubForwarder(string selfId, string? password) : IAsyncD
         }
     }
 
-    /// <summary>Follows the map's members: a link per other member, replaced when its endpoint changes, closed when it leaves.</summary>
-    public void Apply(ClusterTopology topology)
+    /// <summary>Follows the current map (called when it changes, so links connect before the first message).</summary>
+    public void Refresh()
+    {
+        if (currentTopology() is { } current && !ReferenceEquals(current, Volatile.Read(ref _applied))) Apply(current);
+    }
+
+    /// <summary>A link per other member, replaced when its endpoint changes, closed when it leaves.</summary>
+    private void Apply(ClusterTopology topology)
     {
         List<PeerLink> closed = [];
         lock (_gate)
         {
-            if (_disposed) return;
+            if (_disposed || _applied is not null && topology.Epoch < _applied.Epoch) return;
+            Volatile.Write(ref _applied, topology);
             var wanted = new HashSet<string>();
             foreach (var member in topology.Map.Members)
             {
@@ -63,6 +71,9 @@ internal sealed class PubSubForwarder(string selfId, string? password) : IAsyncD
     /// <summary>Queues the message for every peer; returns at once.</summary>
     public void Forward(ReadOnlySpan<byte> channel, ReadOnlySpan<byte> message)
     {
+        // the map-change event runs after the new map is visible: a client that already saw a member (CLUSTER NODES)
+        // must not publish past it, so the map is checked here too (one reference comparison while it is unchanged)
+        Refresh();
         foreach (var peer in Volatile.Read(ref _peers)) peer.Enqueue(channel, message);
     }
 
