@@ -33,6 +33,8 @@ internal static partial class ServerCommands
         list.Add(new CommandDefinition("PUBLISH", 3, PubSubInfoFlags | CommandFlags.Fast, 0, 0, 0, Publish, PubSubGroup, "Posts a message to a channel."));
         list.Add(new CommandDefinition("AC.PUBLISHLOCAL", 3, PubSubInfoFlags | CommandFlags.Fast | CommandFlags.ClusterInternal, 0, 0, 0, PublishLocal, PubSubGroup,
             "Delivers a message another member forwarded to this node's subscribers only (node to node)."));
+        list.Add(new CommandDefinition("AC.PUBSUBHELLO", 1, PubSubInfoFlags | CommandFlags.Fast | CommandFlags.ClusterInternal, 0, 0, 0, PubSubHello, PubSubGroup,
+            "Opens another member's pub/sub forwarding link (node to node)."));
         list.Add(new CommandDefinition("PUBSUB", -2, CommandFlags.None, 0, 0, 0, PubSubCommand, PubSubGroup, "A container for Pub/Sub commands."));
     }
 
@@ -47,6 +49,13 @@ internal static partial class ServerCommands
     private static void Publish(ClientSession session, in Request request) => session.Publish(request);
 
     private static void PublishLocal(ClientSession session, in Request request) => session.PublishLocal(request);
+
+    private static void PubSubHello(ClientSession session, in Request request)
+    {
+        // exempt from the idle timeout: closing a quiet link would lose the next message sent into it
+        session.Info.IsClusterPeer = true;
+        session.Writer.WriteOk();
+    }
 
     private static void PubSubCommand(ClientSession session, in Request request)
     {

@@ -31,6 +31,9 @@ internal sealed class ClientInfo(long id, string address, string localAddress, l
     /// <summary>Redis's client type: "pubsub" while subscribed to anything, else "normal".</summary>
     public bool IsPubSub => Subscriber is { Count: > 0 };
 
+    /// <summary>Another member's pub/sub forwarding link (AC.PUBSUBHELLO): quiet between messages, never idle.</summary>
+    public bool IsClusterPeer { get; set; }
+
     public string Type => IsPubSub ? "pubsub" : "normal";
 
     public void OnCommand(long nowMs) => LastCommandMs = nowMs;
@@ -82,8 +85,8 @@ internal sealed class ClientRegistry
         int closed = 0;
         foreach (var client in _clients.Values)
         {
-            // as in Redis, a subscriber waiting quietly for messages is not idle
-            if (client.IsPubSub || nowMs - client.LastCommandMs <= timeoutSeconds * 1000) continue;
+            // as in Redis, a subscriber waiting quietly for messages is not idle, nor is a cluster peer's link
+            if (client.IsPubSub || client.IsClusterPeer || nowMs - client.LastCommandMs <= timeoutSeconds * 1000) continue;
             client.Kill();
             closed++;
         }

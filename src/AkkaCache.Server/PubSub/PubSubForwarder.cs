@@ -99,6 +99,7 @@ internal sealed class PubSubForwarder(string selfId, string? password, Func<Clus
         /// <summary>How much may wait for a slow or reconnecting peer before messages are dropped.</summary>
         private const int MaxPendingBytes = 16 * 1024 * 1024;
 
+        private static readonly byte[] Hello = RespRequestEncoder.Encode("AC.PUBSUBHELLO");
         private static readonly byte[] CommandHeader = "*3\r\n$15\r\nAC.PUBLISHLOCAL\r\n"u8.ToArray();
 
         private readonly object _gate = new();
@@ -188,6 +189,7 @@ internal sealed class PubSubForwarder(string selfId, string? password, Func<Clus
                     using var socket = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
                     await socket.ConnectAsync(_host, _port, token);
                     if (_password is not null) await SendAsync(socket, RespRequestEncoder.Encode("AUTH", _password), token);
+                    await SendAsync(socket, Hello, token);
                     lock (_gate) _down = false;
                     var receive = DrainRepliesAsync(socket, connection);
                     try
