@@ -1,10 +1,10 @@
-using AkkaCache.Server.PubSub;
 using System.Buffers;
 using System.Globalization;
 using AkkaCache.Core.Keyspace;
 using AkkaCache.Core.Storage;
 using AkkaCache.Protocol;
 using AkkaCache.Server.Network;
+using AkkaCache.Server.PubSub;
 using static AkkaCache.Server.Commands.CommandSupport;
 
 namespace AkkaCache.Server.Commands;

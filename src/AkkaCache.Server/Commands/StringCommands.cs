@@ -1,8 +1,8 @@
-using AkkaCache.Server.PubSub;
 using System.Buffers;
 using AkkaCache.Core.Storage;
 using AkkaCache.Protocol;
 using AkkaCache.Server.Network;
+using AkkaCache.Server.PubSub;
 using static AkkaCache.Server.Commands.CommandSupport;
 
 namespace AkkaCache.Server.Commands;
@@ -121,7 +121,10 @@ internal static class StringCommands
                 return;
             }
             // a SET whose expiry is already past removes the key: Redis reports that as a del
-            if (expireAt != 0 && expireAt <= now) session.Node.Keyspace.Notify(KeyspaceEvents.Generic, "del"u8, key);
+            if (expireAt != 0 && expireAt <= now)
+            {
+                if (exists) session.Node.Keyspace.Notify(KeyspaceEvents.Generic, "del"u8, key);
+            }
             else session.Node.Keyspace.Notify(KeyspaceEvents.String, "set"u8, key);
             if (!replyOld) session.Writer.WriteOk();
             else if (old is null) session.Writer.WriteNull();
