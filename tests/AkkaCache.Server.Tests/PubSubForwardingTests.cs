@@ -1,3 +1,6 @@
+using AkkaCache.Cluster.Sharding;
+using AkkaCache.Cluster.Topology;
+using AkkaCache.Server.PubSub;
 using AkkaCache.Server.Tests.Infrastructure;
 using static AkkaCache.Server.Tests.PubSubTests;
 
@@ -30,5 +33,44 @@ public sealed class PubSubForwardingTests
         clock.Advance(TimeSpan.FromSeconds(6));
         Assert.True(await idle.IsClosedByServerAsync());
         Assert.Equal(0, (await peer.SendAsync("AC.PUBLISHLOCAL", "news", "still open")).Int());
+    }
+
+}
+
+/// <summary>The sending end: forwarding to a peer allocates nothing per message (no task, no queue node), counted process-wide.</summary>
+[Collection(nameof(AllocationTests))]
+public sealed class PubSubForwarderAllocationTests
+{
+    [Fact]
+    public async Task Forwarding_allocates_nothing_per_message_and_keeps_publish_order()
+    {
+        await using var peer = await TestNode.StartAsync();
+        var map = ShardMap.Empty(64, 0) with { Epoch = 1, Members = [new ClusterMember("self", "127.0.0.1", 1), new ClusterMember("peer", "127.0.0.1", peer.Port)] };
+        var topology = new ClusterTopology(map, "self");
+        await using var forwarder = new PubSubForwarder("self", password: null, () => topology);
+        forwarder.Refresh();
+        await using var subscriber = await peer.ConnectAsync();
+        Assert.Equal(Confirmation("subscribe", "ch", 1), await subscriber.SendAsync("SUBSCRIBE", "ch"));
+
+        var channel = "nobody-listens"u8.ToArray();
+        var message = "message"u8.ToArray();
+        void Run(int count)
+        {
+            for (int i = 0; i < count; i++) forwarder.Forward(channel, message);
+        }
+        Run(20_000); // warm-up: tiered JIT, the link's buffers, the peer's connection
+        const int messages = 5000;
+        long least = long.MaxValue;
+        for (int window = 0; window < 3; window++)
+        {
+            long before = GC.GetTotalAllocatedBytes(precise: true);
+            Run(messages);
+            least = Math.Min(least, (GC.GetTotalAllocatedBytes(precise: true) - before) / messages);
+        }
+        Assert.True(least < 8, $"{least} bytes allocated per forwarded message");
+
+        for (int i = 0; i < 3; i++) forwarder.Forward("ch"u8, System.Text.Encoding.ASCII.GetBytes("m" + i));
+        for (int i = 0; i < 3; i++) Assert.Equal(Message("ch", "m" + i), await subscriber.ReadAsync());
+        Assert.Equal(0, forwarder.Dropped);
     }
 }
