@@ -209,15 +209,18 @@ internal sealed class PubSubForwarder(string selfId, string? password, Func<Clus
                 catch (Exception e) when (!token.IsCancellationRequested)
                 {
                     // what was queued for the peer is stale by the time it is back: dropped, like whatever is published until then
+                    bool wasUp;
                     lock (_gate)
                     {
+                        wasUp = !_down;
                         _down = true;
                         _dropped += _pendingMessages;
                         _pendingMessages = 0;
                         _pending.ResetWrittenCount();
                         _sending.ResetWrittenCount();
                     }
-                    Console.Error.WriteLine($"akkacache: pub/sub link to {Id} ({Endpoint}): {e.Message}; retrying");
+                    // once per outage, not once per retry
+                    if (wasUp) Console.Error.WriteLine($"akkacache: pub/sub link to {Id} ({Endpoint}): {e.Message}; retrying, dropping messages to it meanwhile");
                 }
                 catch (OperationCanceledException)
                 {
