@@ -48,6 +48,7 @@ public sealed class EntryTable
 
     private readonly MemoryBudget _budget;
     private readonly TimerWheel _wheel;
+    private readonly LeaseTable _leases;
     private EvictionPolicy _policy;
 
     private Entry[] _entries = [];
@@ -69,6 +70,7 @@ public sealed class EntryTable
     {
         _budget = budget;
         _wheel = new TimerWheel(nowMs);
+        _leases = new LeaseTable();
         _policy = EvictionPolicy.Create(policy, long.MaxValue);
         _bytesPerId = BytesPerId(policy);
         AllocateInitial();
@@ -94,6 +96,9 @@ public sealed class EntryTable
     public long LiveBytes => _liveRecordBytes + (long)_count * _bytesPerId;
 
     public EvictionPolicyKind PolicyKind => _policy.Kind;
+
+    /// <summary>The shard's fill leases (AC.GETL / AC.SETL); every write to a key here drops its lease.</summary>
+    public LeaseTable Leases => _leases;
 
     public static uint Hash(ReadOnlySpan<byte> key)
     {
@@ -202,6 +207,7 @@ public sealed class EntryTable
     public WriteStatus Insert(ReadOnlySpan<byte> key, uint hash, ReadOnlySpan<byte> value, long expireAtMs, out int id)
     {
         id = -1;
+        if (_leases.Count != 0) _leases.Invalidate(key);
         int recordLength = RecordHeaderSize + key.Length + value.Length;
         if (!EnsureArenaRoom(recordLength, protectedId: -1)) return WriteStatus.OutOfMemory;
         int newId = AllocateId();
@@ -241,6 +247,7 @@ public sealed class EntryTable
     public void SetExpireAt(int id, long expireAtMs)
     {
         if (_entries[id].ExpireAtMs == expireAtMs) return;
+        InvalidateLease(id);
         SetExpireAtCore(id, expireAtMs);
         _entries[id].Version = ++_versionCounter;
         _policy.OnUpdate(id, Weight(id), expireAtMs);
@@ -252,7 +259,13 @@ public sealed class EntryTable
     public bool Delete(ReadOnlySpan<byte> key, uint hash, long nowMs)
     {
         int id = Find(key, hash, nowMs);
-        if (id < 0) return false;
+        if (id < 0)
+        {
+            // a DEL of an absent key is the usual invalidation after a backing-store update: a filler holding a
+            // lease may have read the old data, so its fill must be refused
+            if (_leases.Count != 0) _leases.Invalidate(key);
+            return false;
+        }
         Remove(id, RemovalCause.Deleted);
         return true;
     }
@@ -268,6 +281,7 @@ public sealed class EntryTable
     {
         _policy.Clear();
         _wheel.Clear();
+        _leases.Clear();
         _budget.Add(-_allocated);
         _allocated = 0;
         _count = 0;
@@ -361,6 +375,7 @@ public sealed class EntryTable
     private void RemoveCore(int id, RemovalCause cause)
     {
         ref Entry e = ref _entries[id];
+        InvalidateLease(id);
         UnlinkBucket(id, Hash(Key(id)));
         MarkDead(e.Offset);
         _liveRecordBytes -= RecordHeaderSize + e.KeyLength + e.ValueLength;
@@ -382,6 +397,7 @@ public sealed class EntryTable
 
     private WriteStatus ReplaceValue(int id, int newLength, int preserve, out Span<byte> value)
     {
+        InvalidateLease(id);
         ref Entry e = ref _entries[id];
         int capacity = RecordLengthAt(e.Offset) - RecordHeaderSize - e.KeyLength;
         if (newLength <= capacity)
@@ -412,6 +428,13 @@ public sealed class EntryTable
         e.Version = ++_versionCounter;
         value = _arena.AsSpan(offset + RecordHeaderSize + e.KeyLength, newLength);
         return WriteStatus.Ok;
+    }
+
+    // the count test keeps writes free of a hash lookup while no lease exists (the common case)
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private void InvalidateLease(int id)
+    {
+        if (_leases.Count != 0) _leases.Invalidate(Key(id));
     }
 
     private int RecordLengthAt(int offset) => BinaryPrimitives.ReadInt32LittleEndian(_arena.AsSpan(offset + 4));

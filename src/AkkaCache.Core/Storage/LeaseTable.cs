@@ -1,0 +1,100 @@
+namespace AkkaCache.Core.Storage;
+
+/// <summary>
+/// Fill leases of one shard (memcached at Facebook): the first reader to miss a key gets a token, and only that token
+/// may fill the key, as long as nothing else wrote or deleted the key meanwhile. The owning <see cref="EntryTable"/>
+/// drops a key's lease on every insert, rewrite, expiry change and removal, so every write path (commands,
+/// replication, expiry, eviction, flush) invalidates it without knowing leases exist.
+/// Not thread-safe: only the owning shard actor touches it.
+/// </summary>
+public sealed class LeaseTable
+{
+    /// <summary>Leases one shard holds at most; beyond it the oldest is dropped (its holder's fill is then refused, which is safe).</summary>
+    public const int DefaultMaxLeases = 4096;
+
+    private readonly Dictionary<byte[], Lease> _leases = new(ByteArrayComparer.Instance);
+    private readonly Dictionary<byte[], Lease>.AlternateLookup<ReadOnlySpan<byte>> _bySpan;
+    // creation order, for dropping the oldest; may hold entries whose lease is gone already (checked by token)
+    private readonly Queue<(byte[] Key, long Token)> _order = new();
+    private readonly int _maxLeases;
+    // one sequence for the process, not per shard: a token is then never valid for another key by accident, and
+    // starting from the wall clock makes a token from before a restart or failover unlikely to be issued again
+    private static long s_lastToken = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() << 16;
+
+    private readonly record struct Lease(long Token, long ExpireAtMs);
+
+    public LeaseTable(int maxLeases = DefaultMaxLeases)
+    {
+        _bySpan = _leases.GetAlternateLookup<ReadOnlySpan<byte>>();
+        _maxLeases = Math.Max(1, maxLeases);
+    }
+
+    public int Count => _leases.Count;
+
+    /// <summary>Leases dropped because the table was full.</summary>
+    public long Dropped { get; private set; }
+
+    /// <summary>
+    /// The live lease of <paramref name="key"/> (<paramref name="created"/> false), or a new one if there is none or it
+    /// has expired (<paramref name="created"/> true). Returns its token.
+    /// </summary>
+    public long Acquire(ReadOnlySpan<byte> key, long leaseMs, long nowMs, out bool created)
+    {
+        long expireAt = leaseMs > long.MaxValue - nowMs ? long.MaxValue : nowMs + leaseMs;
+        if (_bySpan.TryGetValue(key, out byte[]? stored, out var lease))
+        {
+            if (lease.ExpireAtMs > nowMs)
+            {
+                created = false;
+                return lease.Token;
+            }
+        }
+        else
+        {
+            stored = key.ToArray();
+        }
+        created = true;
+        long token = Interlocked.Increment(ref s_lastToken);
+        _leases[stored] = new Lease(token, expireAt);
+        _order.Enqueue((stored, token));
+        Trim(nowMs);
+        return token;
+    }
+
+    /// <summary>Whether <paramref name="token"/> is the live lease of <paramref name="key"/>.</summary>
+    public bool IsValid(ReadOnlySpan<byte> key, long token, long nowMs)
+        => _leases.Count != 0 && _bySpan.TryGetValue(key, out var lease) && lease.Token == token && lease.ExpireAtMs > nowMs;
+
+    /// <summary>Drops the key's lease, if any.</summary>
+    public void Invalidate(ReadOnlySpan<byte> key) => _bySpan.Remove(key);
+
+    public void Clear()
+    {
+        _leases.Clear();
+        _order.Clear();
+    }
+
+    private void Trim(long nowMs)
+    {
+        while (_order.TryPeek(out var head))
+        {
+            bool current = _leases.TryGetValue(head.Key, out var lease) && lease.Token == head.Token;
+            if (current && _order.Count <= _maxLeases && lease.ExpireAtMs > nowMs) return;
+            _order.Dequeue();
+            if (!current) continue;
+            _leases.Remove(head.Key);
+            if (lease.ExpireAtMs > nowMs) Dropped++;
+        }
+    }
+
+    private sealed class ByteArrayComparer : IEqualityComparer<byte[]>, IAlternateEqualityComparer<ReadOnlySpan<byte>, byte[]>
+    {
+        public static readonly ByteArrayComparer Instance = new();
+
+        public bool Equals(byte[]? x, byte[]? y) => x is null ? y is null : y is not null && x.AsSpan().SequenceEqual(y);
+        public int GetHashCode(byte[] obj) => (int)EntryTable.Hash(obj);
+        public bool Equals(ReadOnlySpan<byte> alternate, byte[] other) => alternate.SequenceEqual(other);
+        public int GetHashCode(ReadOnlySpan<byte> alternate) => (int)EntryTable.Hash(alternate);
+        public byte[] Create(ReadOnlySpan<byte> alternate) => alternate.ToArray();
+    }
+}

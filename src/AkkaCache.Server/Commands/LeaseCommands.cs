@@ -1,0 +1,90 @@
+using AkkaCache.Core.Storage;
+using AkkaCache.Server.Network;
+using static AkkaCache.Server.Commands.CommandSupport;
+
+namespace AkkaCache.Server.Commands;
+
+/// <summary>
+/// Stampede protection (memcached leases at Facebook): AC.GETL hands the first reader that misses a key a fill
+/// token and tells the others to wait; AC.SETL stores only under a token still valid. Any write to the key in
+/// between drops the lease (see <see cref="LeaseTable"/>), so a slow filler never puts back data a delete removed.
+/// </summary>
+internal static class LeaseCommands
+{
+    public const string InvalidLeaseTime = "ERR invalid lease time in 'ac.getl' command";
+    public const string InvalidToken = "ERR invalid lease token in 'ac.setl' command";
+
+    public static void Register(List<CommandDefinition> list)
+    {
+        // Write although a hit only reads: a miss creates a lease, which lives on the primary alone (replicas refuse
+        // it, clients send it to the primary). NotReplicated: there is no data change to ship, hits included.
+        list.Add("AC.GETL", 3, CommandFlags.Write | CommandFlags.Fast | CommandFlags.NotReplicated, 1, 1, 1, GetL, "akkacache",
+            "Returns [HIT, value]; on a miss [LEASE, token] to the first caller and [WAIT, nil] to the others while the lease lives.");
+        list.Add("AC.SETL", -4, CommandFlags.Write | CommandFlags.DenyOom, 1, 1, 1, SetL, "akkacache",
+            "Sets a key only if the lease token from AC.GETL is still valid (no write to the key since); 1 written, 0 refused.");
+    }
+
+    private static void GetL(ClientSession session, in Request request)
+    {
+        if (!TryInteger(session, request[2], out long leaseMs)) return;
+        if (leaseMs <= 0)
+        {
+            session.Writer.WriteError(InvalidLeaseTime);
+            return;
+        }
+        var key = request[1];
+        int id = Read(session, key, out var table);
+        var writer = session.Writer;
+        writer.WriteArrayHeader(2);
+        if (id >= 0)
+        {
+            writer.WriteBulkString("HIT"u8);
+            writer.WriteBulkString(table.Value(id));
+            return;
+        }
+        long token = table.Leases.Acquire(key, leaseMs, session.NowMs, out bool created);
+        if (created)
+        {
+            writer.WriteBulkString("LEASE"u8);
+            writer.WriteInteger(token);
+        }
+        else
+        {
+            writer.WriteBulkString("WAIT"u8);
+            writer.WriteNull();
+        }
+    }
+
+    private static void SetL(ClientSession session, in Request request)
+    {
+        if (!TryInteger(session, request[2], out long token)) return;
+        if (token <= 0)
+        {
+            session.Writer.WriteError(InvalidToken);
+            return;
+        }
+        long expireAt = 0;
+        if (request.Count == 6 && (Is(request[4], "EX"u8) || Is(request[4], "PX"u8)))
+        {
+            long unit = Is(request[4], "EX"u8) ? 1000 : 1;
+            if (!TryExpireAt(session, request[5], unit, absolute: false, "ac.setl", allowNonPositive: false, out expireAt)) return;
+        }
+        else if (request.Count != 4)
+        {
+            session.Writer.WriteError(SyntaxError);
+            return;
+        }
+        var key = request[1];
+        var table = session.Table(key);
+        long now = session.NowMs;
+        if (!table.Leases.IsValid(key, token, now))
+        {
+            session.Writer.WriteInteger(0);
+            return;
+        }
+        // the write drops the lease: a token fills once
+        var status = table.Set(key, EntryTable.Hash(key), request[3], expireAt, now, out _);
+        if (status == WriteStatus.Ok) session.Writer.WriteInteger(1);
+        else session.Writer.WriteError(OutOfMemory);
+    }
+}
