@@ -118,10 +118,29 @@ public sealed class LeaseTests : ConnectedNodeTest
     }
 
     [Fact]
+    public async Task Meta_adds_the_time_left_and_the_version_to_a_hit()
+    {
+        (await Send("SET", "k", "v", "PX", "5000")).AssertOk();
+        Clock.Advance(TimeSpan.FromMilliseconds(1000));
+        var hit = await Send("AC.GETL", "k", "1000", "META");
+        Assert.Equal(4, hit.Items!.Count);
+        Assert.Equal("HIT", hit.Items[0].Text());
+        Assert.Equal("v", hit.Items[1].Text());
+        Assert.Equal(4000, hit.Items[2].Int());
+        long version = hit.Items[3].Int();
+        Assert.Equal(version, (await Send("AC.GETS", "k")).Items![1].Int());
+        (await Send("SET", "p", "v")).AssertOk();
+        Assert.Equal(-1, (await Send("AC.GETL", "p", "1000", "meta")).Items![2].Int());
+        // a miss with META is the plain two-element lease reply
+        Assert.Equal("LEASE", Parse(await Send("AC.GETL", "absent", "1000", "META")).Kind);
+    }
+
+    [Fact]
     public async Task Errors_and_arity()
     {
         (await Send("AC.GETL", "k")).AssertError("ERR wrong number of arguments for 'ac.getl' command");
-        (await Send("AC.GETL", "k", "1", "2")).AssertError("ERR wrong number of arguments for 'ac.getl' command");
+        (await Send("AC.GETL", "k", "1", "2")).AssertError("ERR syntax error");
+        (await Send("AC.GETL", "k", "1", "META", "x")).AssertError("ERR syntax error");
         (await Send("AC.GETL", "k", "soon")).AssertError("ERR value is not an integer or out of range");
         (await Send("AC.GETL", "k", "0")).AssertError("ERR invalid lease time in 'ac.getl' command");
         (await Send("AC.GETL", "k", "-5")).AssertError("ERR invalid lease time in 'ac.getl' command");

@@ -18,8 +18,8 @@ internal static class LeaseCommands
     {
         // Write although a hit only reads: a miss creates a lease, which lives on the primary alone (replicas refuse
         // it, clients send it to the primary). NotReplicated: there is no data change to ship, hits included.
-        list.Add("AC.GETL", 3, CommandFlags.Write | CommandFlags.Fast | CommandFlags.NotReplicated, 1, 1, 1, GetL, "akkacache",
-            "Returns [HIT, value]; on a miss [LEASE, token] to the first caller and [WAIT, nil] to the others while the lease lives.");
+        list.Add("AC.GETL", -3, CommandFlags.Write | CommandFlags.Fast | CommandFlags.NotReplicated, 1, 1, 1, GetL, "akkacache",
+            "Returns [HIT, value] (with META: [HIT, value, pttl, version]); on a miss [LEASE, token] to the first caller and [WAIT, nil] to the others while the lease lives.");
         list.Add("AC.SETL", -4, CommandFlags.Write | CommandFlags.DenyOom, 1, 1, 1, SetL, "akkacache",
             "Sets a key only if the lease token from AC.GETL is still valid (no write to the key since); 1 written, 0 refused.");
     }
@@ -32,16 +32,32 @@ internal static class LeaseCommands
             session.Writer.WriteError(InvalidLeaseTime);
             return;
         }
+        // META adds what a client needs for probabilistic early refresh (XFetch) in the same round trip: the time
+        // left to live, and the version, so the refreshed value can be stored with AC.CAS only over the one it replaces
+        bool meta = false;
+        if (request.Count == 4 && Is(request[3], "META"u8)) meta = true;
+        else if (request.Count != 3)
+        {
+            session.Writer.WriteError(SyntaxError);
+            return;
+        }
         var key = request[1];
         int id = Read(session, key, out var table);
         var writer = session.Writer;
-        writer.WriteArrayHeader(2);
         if (id >= 0)
         {
+            writer.WriteArrayHeader(meta ? 4 : 2);
             writer.WriteBulkString("HIT"u8);
             writer.WriteBulkString(table.Value(id));
+            if (meta)
+            {
+                long expireAt = table.ExpireAt(id);
+                writer.WriteInteger(expireAt == 0 ? -1 : expireAt - session.NowMs);
+                writer.WriteInteger(table.Version(id));
+            }
             return;
         }
+        writer.WriteArrayHeader(2);
         long token = table.Leases.Acquire(key, leaseMs, session.NowMs, out bool created);
         if (created)
         {
