@@ -47,6 +47,7 @@ public sealed partial class AkkaCacheClient
     /// puts back data an invalidation removed; the loaded value is returned to its caller either way.
     /// If the factory throws, the exception reaches the caller that ran it and the lease is left to expire: the
     /// waiters keep polling and one of them loads after <see cref="GetOrCreateOptions.LeaseDuration"/> (or they time out).
+    /// A node with <c>LeaseStale</c> on answers waiters with the value just deleted or expired; it is returned as is.
     /// </summary>
     public async ValueTask<byte[]> GetOrCreateAsync(CacheKey key, Func<CancellationToken, ValueTask<byte[]>> factory, TimeSpan ttl,
         GetOrCreateOptions? options = null, CancellationToken cancellation = default)
@@ -76,6 +77,9 @@ public sealed partial class AkkaCacheClient
                     if (meta && items.Count >= 4 && ShouldRefreshEarly(items[2].Integer, options))
                         return await RefreshAsync(key, items[3].Integer, factory, ttl, options, cancellation).ConfigureAwait(false);
                     return value;
+                case "STALE":
+                    // the node keeps stale values only when its operator turned LeaseStale on: served as they come
+                    return items[1].Bytes ?? [];
                 case "LEASE":
                     return await FillAsync(key, items[1].Integer, factory, ttl, options, cancellation).ConfigureAwait(false);
                 case "WAIT":

@@ -24,6 +24,7 @@ internal sealed class CacheNode : IDisposable
             MaxMemory = options.MaxMemoryBytes,
             MaxMemoryPolicy = options.MaxMemoryPolicyKind,
             Hz = options.Hz,
+            LeaseStaleMs = options.LeaseStale,
         }, time);
         Config = new ConfigStore(this);
         PubSub.Limit = OutputBufferLimit.Parse(Config.Get("client-output-buffer-limit"), "pubsub");

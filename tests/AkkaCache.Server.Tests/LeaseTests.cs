@@ -167,3 +167,68 @@ public sealed class LeaseTests : ConnectedNodeTest
         }
     }
 }
+
+/// <summary>AC.GETL's STALE reply, on a node with LeaseStale on.</summary>
+public sealed class LeaseStaleTests : IAsyncLifetime
+{
+    private readonly ManualClock _clock = new();
+    private TestNode _node = null!;
+    private RespTestClient _client = null!;
+
+    public async Task InitializeAsync()
+    {
+        _node = await TestNode.StartAsync(o => o.LeaseStale = 500, _clock);
+        _client = await _node.ConnectAsync();
+    }
+
+    public async Task DisposeAsync()
+    {
+        await _client.DisposeAsync();
+        await _node.DisposeAsync();
+    }
+
+    private Task<RespValue> Send(params string[] args) => _client.SendAsync(args);
+
+    private async Task<(string Kind, RespValue Payload)> GetL(string key)
+    {
+        var reply = await Send("AC.GETL", key, "10000");
+        return (reply.Items![0].Text(), reply.Items![1]);
+    }
+
+    [Fact]
+    public async Task Waiters_get_the_deleted_value_for_lease_stale_ms_and_the_leaseholder_loads()
+    {
+        (await Send("SET", "k", "old")).AssertOk();
+        Assert.Equal(1, (await Send("DEL", "k")).Int());
+        var (kind, token) = await GetL("k");
+        Assert.Equal("LEASE", kind);
+        var (waiter, stale) = await GetL("k");
+        Assert.Equal("STALE", waiter);
+        Assert.Equal("old", stale.Text());
+        Assert.True((await Send("GET", "k")).IsNull); // only AC.GETL serves it
+        _clock.Advance(TimeSpan.FromMilliseconds(500));
+        Assert.Equal("WAIT", (await GetL("k")).Kind);
+        Assert.Equal(1, (await Send("AC.SETL", "k", token.Int().ToString(), "new")).Int());
+        Assert.Equal("new", (await GetL("k")).Payload.Text());
+    }
+
+    [Fact]
+    public async Task An_expired_value_is_served_stale_and_a_write_drops_it()
+    {
+        (await Send("SET", "e", "before", "PX", "100")).AssertOk();
+        _clock.Advance(TimeSpan.FromMilliseconds(100));
+        Assert.Equal("LEASE", (await GetL("e")).Kind);
+        var (kind, stale) = await GetL("e");
+        Assert.Equal("STALE", kind);
+        Assert.Equal("before", stale.Text());
+
+        (await Send("SET", "e", "fresh")).AssertOk();
+        Assert.Equal(1, (await Send("DEL", "e")).Int());
+        Assert.Equal("LEASE", (await GetL("e")).Kind);
+        Assert.Equal("fresh", (await GetL("e")).Payload.Text());
+
+        (await Send("FLUSHALL")).AssertOk();
+        Assert.Equal("LEASE", (await GetL("e")).Kind);
+        Assert.Equal("WAIT", (await GetL("e")).Kind);
+    }
+}

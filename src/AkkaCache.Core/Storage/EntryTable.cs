@@ -70,7 +70,7 @@ public sealed class EntryTable
     {
         _budget = budget;
         _wheel = new TimerWheel(nowMs);
-        _leases = new LeaseTable();
+        _leases = new LeaseTable(account: Account);
         _policy = EvictionPolicy.Create(policy, long.MaxValue);
         _bytesPerId = BytesPerId(policy);
         AllocateInitial();
@@ -100,6 +100,15 @@ public sealed class EntryTable
     /// <summary>The shard's fill leases (AC.GETL / AC.SETL); every write to a key here drops its lease.</summary>
     public LeaseTable Leases => _leases;
 
+    /// <summary>
+    /// How long a deleted or expired value is kept for AC.GETL to serve as STALE to callers waiting on a lease;
+    /// 0 (default) keeps none. Costs a copy of every deleted or expired value while on.
+    /// </summary>
+    public long LeaseStaleMs { get; set; }
+
+    // the latest time a caller gave: removals that are not told the time (Remove, the wheel) date stale values by it
+    private long _nowMs;
+
     public static uint Hash(ReadOnlySpan<byte> key)
     {
         var hash = new HashCode();
@@ -112,6 +121,7 @@ public sealed class EntryTable
     /// <summary>Finds a live entry without counting a hit or touching the eviction order; removes it if it has expired.</summary>
     public int Find(ReadOnlySpan<byte> key, uint hash, long nowMs)
     {
+        _nowMs = nowMs;
         int id = Lookup(key, hash);
         if (id >= 0 && IsExpired(id, nowMs))
         {
@@ -207,7 +217,11 @@ public sealed class EntryTable
     public WriteStatus Insert(ReadOnlySpan<byte> key, uint hash, ReadOnlySpan<byte> value, long expireAtMs, out int id)
     {
         id = -1;
-        if (_leases.Count != 0) _leases.Invalidate(key);
+        if (!_leases.IsEmpty)
+        {
+            _leases.Invalidate(key);
+            _leases.DropStale(key);
+        }
         int recordLength = RecordHeaderSize + key.Length + value.Length;
         if (!EnsureArenaRoom(recordLength, protectedId: -1)) return WriteStatus.OutOfMemory;
         int newId = AllocateId();
@@ -295,6 +309,7 @@ public sealed class EntryTable
     /// <summary>Expires due entries through the timer wheel, at most <paramref name="maxExpirations"/> of them.</summary>
     public int ExpireDue(long nowMs, int maxExpirations)
     {
+        _nowMs = nowMs;
         var sink = new ExpirySink(this);
         return _wheel.Advance(nowMs, maxExpirations, ref sink);
     }
@@ -376,6 +391,7 @@ public sealed class EntryTable
     {
         ref Entry e = ref _entries[id];
         InvalidateLease(id);
+        if (LeaseStaleMs > 0 && cause != RemovalCause.Evicted) _leases.KeepStale(Key(id), Value(id), _nowMs + LeaseStaleMs);
         UnlinkBucket(id, Hash(Key(id)));
         MarkDead(e.Offset);
         _liveRecordBytes -= RecordHeaderSize + e.KeyLength + e.ValueLength;

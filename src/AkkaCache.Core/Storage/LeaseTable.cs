@@ -23,13 +23,90 @@ public sealed class LeaseTable
 
     private readonly record struct Lease(long Token, long ExpireAtMs);
 
-    public LeaseTable(int maxLeases = DefaultMaxLeases)
+    /// <summary>Stale values one shard keeps at most, by count and by key + value bytes; beyond either the oldest go.</summary>
+    public const int MaxStaleValues = 1024;
+    public const long MaxStaleBytes = 1 << 20;
+
+    private readonly Dictionary<byte[], Stale> _stale = new(ByteArrayComparer.Instance);
+    private readonly Dictionary<byte[], Stale>.AlternateLookup<ReadOnlySpan<byte>> _staleBySpan;
+    private readonly Queue<(byte[] Key, byte[] Value)> _staleOrder = new();
+    private readonly Action<long> _account;
+    private long _staleBytes;
+
+    private readonly record struct Stale(byte[] Value, long ExpireAtMs);
+
+    /// <param name="account">Told of the bytes stale values take and give back (the node's memory budget counts them).</param>
+    public LeaseTable(int maxLeases = DefaultMaxLeases, Action<long>? account = null)
     {
         _bySpan = _leases.GetAlternateLookup<ReadOnlySpan<byte>>();
+        _staleBySpan = _stale.GetAlternateLookup<ReadOnlySpan<byte>>();
+        _account = account ?? (_ => { });
         _maxLeases = Math.Max(1, maxLeases);
     }
 
     public int Count => _leases.Count;
+
+    /// <summary>Nothing to invalidate or drop: what the entry table's write paths test before anything else.</summary>
+    public bool IsEmpty => _leases.Count == 0 && _stale.Count == 0;
+
+    public int StaleCount => _stale.Count;
+    public long StaleBytes => _staleBytes;
+
+    /// <summary>
+    /// Keeps a just-deleted or just-expired value until <paramref name="expireAtMs"/>, for AC.GETL to give callers
+    /// waiting on a lease (memcached's stale items) instead of nothing.
+    /// </summary>
+    public void KeepStale(ReadOnlySpan<byte> key, ReadOnlySpan<byte> value, long expireAtMs)
+    {
+        long cost = StaleCost(key.Length, value.Length);
+        if (cost > MaxStaleBytes) return;
+        DropStale(key);
+        var keyCopy = key.ToArray();
+        var valueCopy = value.ToArray();
+        _stale[keyCopy] = new Stale(valueCopy, expireAtMs);
+        _staleOrder.Enqueue((keyCopy, valueCopy));
+        _staleBytes += cost;
+        _account(cost);
+        while (_staleOrder.TryPeek(out var head) && (_stale.Count > MaxStaleValues || _staleBytes > MaxStaleBytes || !IsCurrent(head)))
+        {
+            _staleOrder.Dequeue();
+            if (IsCurrent(head)) RemoveStale(head.Key, head.Value.Length);
+        }
+    }
+
+    /// <summary>The stale value of <paramref name="key"/> if one is kept and still due to be served.</summary>
+    public bool TryGetStale(ReadOnlySpan<byte> key, long nowMs, out byte[] value)
+    {
+        value = [];
+        if (_stale.Count == 0 || !_staleBySpan.TryGetValue(key, out byte[]? stored, out var stale)) return false;
+        if (stale.ExpireAtMs <= nowMs)
+        {
+            RemoveStale(stored, stale.Value.Length);
+            return false;
+        }
+        value = stale.Value;
+        return true;
+    }
+
+    /// <summary>Drops the key's stale value: it has a fresh one.</summary>
+    public void DropStale(ReadOnlySpan<byte> key)
+    {
+        if (_stale.Count != 0 && _staleBySpan.TryGetValue(key, out byte[]? stored, out var stale)) RemoveStale(stored, stale.Value.Length);
+    }
+
+    private bool IsCurrent((byte[] Key, byte[] Value) entry) => _stale.TryGetValue(entry.Key, out var stale) && ReferenceEquals(stale.Value, entry.Value);
+
+    private void RemoveStale(byte[] key, int valueLength)
+    {
+        _stale.Remove(key);
+        long cost = StaleCost(key.Length, valueLength);
+        _staleBytes -= cost;
+        _account(-cost);
+        if (_stale.Count == 0) _staleOrder.Clear();
+    }
+
+    // two arrays' headers besides the bytes
+    private static long StaleCost(int keyLength, int valueLength) => keyLength + valueLength + 48;
 
     /// <summary>Leases dropped because the table was full.</summary>
     public long Dropped { get; private set; }
@@ -68,10 +145,14 @@ public sealed class LeaseTable
     /// <summary>Drops the key's lease, if any.</summary>
     public void Invalidate(ReadOnlySpan<byte> key) => _bySpan.Remove(key);
 
+    /// <summary>Drops every lease and stale value (FLUSHALL); the caller gives the memory back with its own.</summary>
     public void Clear()
     {
         _leases.Clear();
         _order.Clear();
+        _stale.Clear();
+        _staleOrder.Clear();
+        _staleBytes = 0;
     }
 
     private void Trim(long nowMs)

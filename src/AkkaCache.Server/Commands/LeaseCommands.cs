@@ -19,7 +19,7 @@ internal static class LeaseCommands
         // Write although a hit only reads: a miss creates a lease, which lives on the primary alone (replicas refuse
         // it, clients send it to the primary). NotReplicated: there is no data change to ship, hits included.
         list.Add("AC.GETL", -3, CommandFlags.Write | CommandFlags.Fast | CommandFlags.NotReplicated, 1, 1, 1, GetL, "akkacache",
-            "Returns [HIT, value] (with META: [HIT, value, pttl, version]); on a miss [LEASE, token] to the first caller and [WAIT, nil] to the others while the lease lives.");
+            "Returns [HIT, value] (with META: [HIT, value, pttl, version]); on a miss [LEASE, token] to the first caller and [WAIT, nil] (or [STALE, old value] with lease-stale) to the others while the lease lives.");
         list.Add("AC.SETL", -4, CommandFlags.Write | CommandFlags.DenyOom, 1, 1, 1, SetL, "akkacache",
             "Sets a key only if the lease token from AC.GETL is still valid (no write to the key since); 1 written, 0 refused.");
     }
@@ -63,6 +63,11 @@ internal static class LeaseCommands
         {
             writer.WriteBulkString("LEASE"u8);
             writer.WriteInteger(token);
+        }
+        else if (table.Leases.TryGetStale(key, session.NowMs, out var stale))
+        {
+            writer.WriteBulkString("STALE"u8);
+            writer.WriteBulkString(stale);
         }
         else
         {

@@ -19,6 +19,7 @@ public static class CommandLineOptions
         ["requirepass"] = nameof(NodeOptions.RequirePass),
         ["timeout"] = nameof(NodeOptions.Timeout),
         ["hz"] = nameof(NodeOptions.Hz),
+        ["lease-stale"] = nameof(NodeOptions.LeaseStale),
         ["shards"] = nameof(NodeOptions.Shards),
         ["databases"] = nameof(NodeOptions.Databases),
         ["inline-when-idle"] = nameof(NodeOptions.InlineWhenIdle),
