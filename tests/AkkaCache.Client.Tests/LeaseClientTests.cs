@@ -134,4 +134,27 @@ public sealed class LeaseClientTests : IAsyncLifetime
         Assert.False(AkkaCacheClient.ShouldRefreshEarly(-1, eager));
         Assert.False(AkkaCacheClient.ShouldRefreshEarly(1_000_000_000, new GetOrCreateOptions { EarlyRefreshBeta = 1 }));
     }
+
+    [Fact]
+    public async Task A_node_with_lease_stale_answers_waiters_with_the_old_value()
+    {
+        await using var node = await StandaloneNode.StartAsync(o => o.LeaseStale = 60_000);
+        await using var client = await AkkaCacheClient.ConnectAsync(node.EndPoint);
+        await client.SetAsync("s", "old");
+        await client.DeleteAsync("s");
+        var started = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var loading = client.GetOrCreateStringAsync("s", async _ =>
+        {
+            started.SetResult();
+            await release.Task;
+            return "new";
+        }, TimeSpan.FromMinutes(1)).AsTask();
+        await started.Task;
+        // the lease is held: another caller is served the deleted value instead of waiting
+        Assert.Equal("old", await client.GetOrCreateStringAsync("s", _ => throw new InvalidOperationException("one load"), TimeSpan.FromMinutes(1)));
+        release.SetResult();
+        Assert.Equal("new", await loading);
+        Assert.Equal("new", await client.GetStringAsync("s"));
+    }
 }

@@ -12,6 +12,9 @@ public sealed class LeaseTable
     /// <summary>Leases one shard holds at most; beyond it the oldest is dropped (its holder's fill is then refused, which is safe).</summary>
     public const int DefaultMaxLeases = 4096;
 
+    /// <summary>Key bytes the leases of one shard hold at most (keys may be large); beyond it the oldest is dropped too.</summary>
+    public const long MaxLeaseBytes = 1 << 20;
+
     private readonly Dictionary<byte[], Lease> _leases = new(ByteArrayComparer.Instance);
     private readonly Dictionary<byte[], Lease>.AlternateLookup<ReadOnlySpan<byte>> _bySpan;
     // creation order, for dropping the oldest; may hold entries whose lease is gone already (checked by token)
@@ -32,6 +35,7 @@ public sealed class LeaseTable
     private readonly Queue<(byte[] Key, byte[] Value)> _staleOrder = new();
     private readonly Action<long> _account;
     private long _staleBytes;
+    private long _leaseBytes;
 
     private readonly record struct Stale(byte[] Value, long ExpireAtMs);
 
@@ -45,6 +49,7 @@ public sealed class LeaseTable
     }
 
     public int Count => _leases.Count;
+    public long LeaseBytes => _leaseBytes;
 
     /// <summary>Nothing to invalidate or drop: what the entry table's write paths test before anything else.</summary>
     public bool IsEmpty => _leases.Count == 0 && _stale.Count == 0;
@@ -129,6 +134,9 @@ public sealed class LeaseTable
         else
         {
             stored = key.ToArray();
+            long cost = LeaseCost(stored.Length);
+            _leaseBytes += cost;
+            _account(cost);
         }
         created = true;
         long token = Interlocked.Increment(ref s_lastToken);
@@ -143,13 +151,27 @@ public sealed class LeaseTable
         => _leases.Count != 0 && _bySpan.TryGetValue(key, out var lease) && lease.Token == token && lease.ExpireAtMs > nowMs;
 
     /// <summary>Drops the key's lease, if any.</summary>
-    public void Invalidate(ReadOnlySpan<byte> key) => _bySpan.Remove(key);
+    public void Invalidate(ReadOnlySpan<byte> key)
+    {
+        if (_bySpan.Remove(key, out byte[]? stored, out _)) Released(stored);
+    }
+
+    private void Released(byte[] key)
+    {
+        long cost = LeaseCost(key.Length);
+        _leaseBytes -= cost;
+        _account(-cost);
+    }
+
+    // the key array and a dictionary slot besides the key bytes
+    private static long LeaseCost(int keyLength) => keyLength + 64;
 
     /// <summary>Drops every lease and stale value (FLUSHALL); the caller gives the memory back with its own.</summary>
     public void Clear()
     {
         _leases.Clear();
         _order.Clear();
+        _leaseBytes = 0;
         _stale.Clear();
         _staleOrder.Clear();
         _staleBytes = 0;
@@ -160,10 +182,11 @@ public sealed class LeaseTable
         while (_order.TryPeek(out var head))
         {
             bool current = _leases.TryGetValue(head.Key, out var lease) && lease.Token == head.Token;
-            if (current && _order.Count <= _maxLeases && lease.ExpireAtMs > nowMs) return;
+            if (current && _order.Count <= _maxLeases && _leaseBytes <= MaxLeaseBytes && lease.ExpireAtMs > nowMs) return;
             _order.Dequeue();
             if (!current) continue;
             _leases.Remove(head.Key);
+            Released(head.Key);
             if (lease.ExpireAtMs > nowMs) Dropped++;
         }
     }

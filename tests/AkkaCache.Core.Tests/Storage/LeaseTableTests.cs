@@ -39,6 +39,25 @@ public sealed class LeaseTableTests
     }
 
     [Fact]
+    public void Lease_keys_are_bounded_by_bytes_and_accounted()
+    {
+        long accounted = 0;
+        var leases = new LeaseTable(account: delta => accounted += delta);
+        var big = new byte[LeaseTable.MaxLeaseBytes / 3];
+        for (int i = 0; i < 5; i++)
+        {
+            big[0] = (byte)i;
+            leases.Acquire(big, 1000, Now, out _);
+        }
+        Assert.True(leases.LeaseBytes <= LeaseTable.MaxLeaseBytes);
+        Assert.Equal(accounted, leases.LeaseBytes);
+        big[0] = 4;
+        leases.Invalidate(big);
+        Assert.Equal(accounted, leases.LeaseBytes);
+        Assert.Equal(leases.Count, (int)(leases.LeaseBytes / (big.Length + 64)));
+    }
+
+    [Fact]
     public void Every_write_path_of_the_entry_table_drops_the_lease()
     {
         var table = new EntryTable(new MemoryBudget(), EvictionPolicyKind.AllKeysLru, Now);
