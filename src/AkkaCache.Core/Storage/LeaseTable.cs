@@ -17,7 +17,8 @@ public sealed class LeaseTable
 
     private readonly Dictionary<byte[], Lease> _leases = new(ByteArrayComparer.Instance);
     private readonly Dictionary<byte[], Lease>.AlternateLookup<ReadOnlySpan<byte>> _bySpan;
-    // creation order, for dropping the oldest; may hold entries whose lease is gone already (checked by token)
+    // creation order, for dropping the oldest; may hold entries whose lease is gone already (checked by token).
+    // Memory is counted per queue entry, not per live lease: a dead entry still holds its key array.
     private readonly Queue<(byte[] Key, long Token)> _order = new();
     private readonly int _maxLeases;
     // one sequence for the process, not per shard: a token is then never valid for another key by accident, and
@@ -32,6 +33,7 @@ public sealed class LeaseTable
 
     private readonly Dictionary<byte[], Stale> _stale = new(ByteArrayComparer.Instance);
     private readonly Dictionary<byte[], Stale>.AlternateLookup<ReadOnlySpan<byte>> _staleBySpan;
+    // as _order: bytes are counted while the queue holds the arrays
     private readonly Queue<(byte[] Key, byte[] Value)> _staleOrder = new();
     private readonly Action<long> _account;
     private long _staleBytes;
@@ -39,7 +41,7 @@ public sealed class LeaseTable
 
     private readonly record struct Stale(byte[] Value, long ExpireAtMs);
 
-    /// <param name="account">Told of the bytes stale values take and give back (the node's memory budget counts them).</param>
+    /// <param name="account">Told of the bytes leases and stale values take and give back (the node's memory budget counts them).</param>
     public LeaseTable(int maxLeases = DefaultMaxLeases, Action<long>? account = null)
     {
         _bySpan = _leases.GetAlternateLookup<ReadOnlySpan<byte>>();
@@ -49,6 +51,7 @@ public sealed class LeaseTable
     }
 
     public int Count => _leases.Count;
+    /// <summary>Bytes the lease keys hold (those of leases already gone included, until the order queue lets them go).</summary>
     public long LeaseBytes => _leaseBytes;
 
     /// <summary>Nothing to invalidate or drop: what the entry table's write paths test before anything else.</summary>
@@ -72,10 +75,11 @@ public sealed class LeaseTable
         _staleOrder.Enqueue((keyCopy, valueCopy));
         _staleBytes += cost;
         _account(cost);
-        while (_staleOrder.TryPeek(out var head) && (_stale.Count > MaxStaleValues || _staleBytes > MaxStaleBytes || !IsCurrent(head)))
+        while (_staleOrder.TryPeek(out var head) && (_staleOrder.Count > MaxStaleValues || _staleBytes > MaxStaleBytes || !IsCurrent(head)))
         {
             _staleOrder.Dequeue();
-            if (IsCurrent(head)) RemoveStale(head.Key, head.Value.Length);
+            if (IsCurrent(head)) _stale.Remove(head.Key);
+            Release(ref _staleBytes, StaleCost(head.Key.Length, head.Value.Length));
         }
     }
 
@@ -86,7 +90,7 @@ public sealed class LeaseTable
         if (_stale.Count == 0 || !_staleBySpan.TryGetValue(key, out byte[]? stored, out var stale)) return false;
         if (stale.ExpireAtMs <= nowMs)
         {
-            RemoveStale(stored, stale.Value.Length);
+            RemoveStale(stored);
             return false;
         }
         value = stale.Value;
@@ -96,18 +100,24 @@ public sealed class LeaseTable
     /// <summary>Drops the key's stale value: it has a fresh one.</summary>
     public void DropStale(ReadOnlySpan<byte> key)
     {
-        if (_stale.Count != 0 && _staleBySpan.TryGetValue(key, out byte[]? stored, out var stale)) RemoveStale(stored, stale.Value.Length);
+        if (_stale.Count != 0 && _staleBySpan.TryGetValue(key, out byte[]? stored, out _)) RemoveStale(stored);
     }
 
     private bool IsCurrent((byte[] Key, byte[] Value) entry) => _stale.TryGetValue(entry.Key, out var stale) && ReferenceEquals(stale.Value, entry.Value);
 
-    private void RemoveStale(byte[] key, int valueLength)
+    private void RemoveStale(byte[] key)
     {
         _stale.Remove(key);
-        long cost = StaleCost(key.Length, valueLength);
-        _staleBytes -= cost;
+        if (_stale.Count != 0) return;
+        // nothing live: the queue's arrays can all go now rather than when pushed out
+        _staleOrder.Clear();
+        Release(ref _staleBytes, _staleBytes);
+    }
+
+    private void Release(ref long bytes, long cost)
+    {
+        bytes -= cost;
         _account(-cost);
-        if (_stale.Count == 0) _staleOrder.Clear();
     }
 
     // two arrays' headers besides the bytes
@@ -134,14 +144,14 @@ public sealed class LeaseTable
         else
         {
             stored = key.ToArray();
-            long cost = LeaseCost(stored.Length);
-            _leaseBytes += cost;
-            _account(cost);
         }
         created = true;
         long token = Interlocked.Increment(ref s_lastToken);
         _leases[stored] = new Lease(token, expireAt);
         _order.Enqueue((stored, token));
+        long cost = LeaseCost(stored.Length);
+        _leaseBytes += cost;
+        _account(cost);
         Trim(nowMs);
         return token;
     }
@@ -153,14 +163,10 @@ public sealed class LeaseTable
     /// <summary>Drops the key's lease, if any.</summary>
     public void Invalidate(ReadOnlySpan<byte> key)
     {
-        if (_bySpan.Remove(key, out byte[]? stored, out _)) Released(stored);
-    }
-
-    private void Released(byte[] key)
-    {
-        long cost = LeaseCost(key.Length);
-        _leaseBytes -= cost;
-        _account(-cost);
+        if (!_bySpan.Remove(key) || _leases.Count != 0) return;
+        // nothing live: the queue's arrays can all go now rather than when pushed out
+        _order.Clear();
+        Release(ref _leaseBytes, _leaseBytes);
     }
 
     // the key array and a dictionary slot besides the key bytes
@@ -184,9 +190,9 @@ public sealed class LeaseTable
             bool current = _leases.TryGetValue(head.Key, out var lease) && lease.Token == head.Token;
             if (current && _order.Count <= _maxLeases && _leaseBytes <= MaxLeaseBytes && lease.ExpireAtMs > nowMs) return;
             _order.Dequeue();
+            Release(ref _leaseBytes, LeaseCost(head.Key.Length));
             if (!current) continue;
             _leases.Remove(head.Key);
-            Released(head.Key);
             if (lease.ExpireAtMs > nowMs) Dropped++;
         }
     }

@@ -51,10 +51,16 @@ public sealed class LeaseTableTests
         }
         Assert.True(leases.LeaseBytes <= LeaseTable.MaxLeaseBytes);
         Assert.Equal(accounted, leases.LeaseBytes);
-        big[0] = 4;
-        leases.Invalidate(big);
-        Assert.Equal(accounted, leases.LeaseBytes);
         Assert.Equal(leases.Count, (int)(leases.LeaseBytes / (big.Length + 64)));
+        for (int i = 0; i < 5; i++)
+        {
+            big[0] = (byte)i;
+            leases.Invalidate(big);
+        }
+        // no lease left: the key arrays are let go and the memory given back
+        Assert.Equal(0, leases.Count);
+        Assert.Equal(0, leases.LeaseBytes);
+        Assert.Equal(0, accounted);
     }
 
     [Fact]
