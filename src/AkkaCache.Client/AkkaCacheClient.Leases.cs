@@ -45,8 +45,9 @@ public sealed partial class AkkaCacheClient
     /// to miss loads, the others poll the node with a short backoff until the value is there, within the call's
     /// timeout. The store is refused if the key was written or deleted while the factory ran, so a slow load never
     /// puts back data an invalidation removed; the loaded value is returned to its caller either way.
-    /// If the factory throws, the exception reaches the caller that ran it and the lease is left to expire: the
-    /// waiters keep polling and one of them loads after <see cref="GetOrCreateOptions.LeaseDuration"/> (or they time out).
+    /// If the factory throws, the exception reaches the caller that ran it and the lease is given back (AC.UNLEASE):
+    /// one of the waiters gets the next lease and loads, so a failing backing store sees one load at a time, never a
+    /// stampede. Should the give-back not arrive, the lease expires after <see cref="GetOrCreateOptions.LeaseDuration"/>.
     /// A node with <c>LeaseStale</c> on answers waiters with the value just deleted or expired; it is returned as is.
     /// </summary>
     public async ValueTask<byte[]> GetOrCreateAsync(CacheKey key, Func<CancellationToken, ValueTask<byte[]>> factory, TimeSpan ttl,
@@ -118,7 +119,16 @@ public sealed partial class AkkaCacheClient
     private async ValueTask<byte[]> FillAsync(CacheKey key, long token, Func<CancellationToken, ValueTask<byte[]>> factory, TimeSpan ttl,
         GetOrCreateOptions options, CancellationToken cancellation)
     {
-        var value = await factory(cancellation).ConfigureAwait(false) ?? throw new InvalidOperationException("The factory returned null.");
+        byte[] value;
+        try
+        {
+            value = await factory(cancellation).ConfigureAwait(false) ?? throw new InvalidOperationException("The factory returned null.");
+        }
+        catch
+        {
+            await UnleaseAsync(key, token).ConfigureAwait(false);
+            throw;
+        }
         var operation = Operation.Rent("AC.SETL", OperationKind.Write, 6);
         operation.AddKey(key);
         operation.Add(token);
@@ -128,6 +138,21 @@ public sealed partial class AkkaCacheClient
         // 0 (refused: the key was written meanwhile) needs nothing: the writer's value is the newer one
         Expect(await _core.ExecuteAsync(operation, _timeout, cancellation).ConfigureAwait(false), "AC.SETL", RespType.Integer);
         return value;
+    }
+
+    /// <summary>Best effort: the caller is to see the factory's exception, not this one's; the lease expires anyway.</summary>
+    private async ValueTask UnleaseAsync(CacheKey key, long token)
+    {
+        try
+        {
+            var operation = Operation.Rent("AC.UNLEASE", OperationKind.IdempotentWrite, 3);
+            operation.AddKey(key);
+            operation.Add(token);
+            await _core.ExecuteAsync(operation, _timeout, CancellationToken.None).ConfigureAwait(false);
+        }
+        catch (Exception error) when (error is AkkaCacheException or TimeoutException or ObjectDisposedException)
+        {
+        }
     }
 
     /// <summary>An early refresh: stored with AC.CAS on the version read, so it replaces only the value it was decided on.</summary>

@@ -107,6 +107,22 @@ public sealed class LeaseTests : ConnectedNodeTest
     }
 
     [Fact]
+    public async Task Unlease_gives_the_lease_back_so_the_next_reader_loads_at_once()
+    {
+        long token = await LeaseAsync("k");
+        Assert.Equal(0, (await Send("AC.UNLEASE", "k", (token + 1).ToString())).Int());
+        Assert.Equal("WAIT", Parse(await Send("AC.GETL", "k", "10000")).Kind);
+        Assert.Equal(1, (await Send("AC.UNLEASE", "k", token.ToString())).Int());
+        Assert.Equal(0, (await Send("AC.UNLEASE", "k", token.ToString())).Int());
+        Assert.Equal(0, (await Send("AC.SETL", "k", token.ToString(), "late")).Int());
+        long next = await LeaseAsync("k");
+        Assert.NotEqual(token, next);
+        (await Send("AC.UNLEASE", "k")).AssertError("ERR wrong number of arguments for 'ac.unlease' command");
+        (await Send("AC.UNLEASE", "k", "0")).AssertError("ERR invalid lease token in 'ac.unlease' command");
+        (await Send("AC.UNLEASE", "k", "x")).AssertError("ERR value is not an integer or out of range");
+    }
+
+    [Fact]
     public async Task Leases_are_per_key()
     {
         long a = await LeaseAsync("a");

@@ -12,7 +12,6 @@ namespace AkkaCache.Server.Commands;
 internal static class LeaseCommands
 {
     public const string InvalidLeaseTime = "ERR invalid lease time in 'ac.getl' command";
-    public const string InvalidToken = "ERR invalid lease token in 'ac.setl' command";
 
     public static void Register(List<CommandDefinition> list)
     {
@@ -22,6 +21,8 @@ internal static class LeaseCommands
             "Returns [HIT, value] (with META: [HIT, value, pttl, version]); on a miss [LEASE, token] to the first caller and [WAIT, nil] (or [STALE, old value] with lease-stale) to the others while the lease lives.");
         list.Add("AC.SETL", -4, CommandFlags.Write | CommandFlags.DenyOom, 1, 1, 1, SetL, "akkacache",
             "Sets a key only if the lease token from AC.GETL is still valid (no write to the key since); 1 written, 0 refused.");
+        list.Add("AC.UNLEASE", 3, CommandFlags.Write | CommandFlags.Fast | CommandFlags.NotReplicated, 1, 1, 1, Unlease, "akkacache",
+            "Gives a lease back unused (the load failed), so the next AC.GETL gets a lease at once; 1 released, 0 not held.");
     }
 
     private static void GetL(ClientSession session, in Request request)
@@ -76,14 +77,27 @@ internal static class LeaseCommands
         }
     }
 
+    private static void Unlease(ClientSession session, in Request request)
+    {
+        if (!TryToken(session, request[2], "ac.unlease", out long token)) return;
+        var key = request[1];
+        var leases = session.Table(key).Leases;
+        bool held = leases.IsValid(key, token, session.NowMs);
+        if (held) leases.Invalidate(key);
+        session.Writer.WriteInteger(held ? 1 : 0);
+    }
+
+    private static bool TryToken(ClientSession session, ReadOnlySpan<byte> argument, string command, out long token)
+    {
+        if (!TryInteger(session, argument, out token)) return false;
+        if (token > 0) return true;
+        session.Writer.WriteError($"ERR invalid lease token in '{command}' command");
+        return false;
+    }
+
     private static void SetL(ClientSession session, in Request request)
     {
-        if (!TryInteger(session, request[2], out long token)) return;
-        if (token <= 0)
-        {
-            session.Writer.WriteError(InvalidToken);
-            return;
-        }
+        if (!TryToken(session, request[2], "ac.setl", out long token)) return;
         long expireAt = 0;
         if (request.Count == 6 && (Is(request[4], "EX"u8) || Is(request[4], "PX"u8)))
         {
