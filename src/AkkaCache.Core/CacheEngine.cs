@@ -19,6 +19,9 @@ public sealed record CacheEngineOptions
 
     /// <summary>Expirations per shard per tick: bounds the work of one tick.</summary>
     public int MaxExpirationsPerTick { get; init; } = 256;
+
+    /// <summary>Milliseconds a deleted or expired value stays servable as AC.GETL's STALE reply; 0 = none.</summary>
+    public long LeaseStaleMs { get; init; }
 }
 
 /// <summary>The shards of one node and their shared clock and memory budget.</summary>
@@ -41,7 +44,7 @@ public sealed class CacheEngine : IDisposable
         _ticks = new MaintenanceTick[Layout.ShardCount];
         for (int i = 0; i < Shards.Length; i++)
         {
-            Shards[i] = new ShardActor(i, new EntryTable(Memory, options.MaxMemoryPolicy, now));
+            Shards[i] = new ShardActor(i, new EntryTable(Memory, options.MaxMemoryPolicy, now) { LeaseStaleMs = options.LeaseStaleMs });
             _ticks[i] = new MaintenanceTick(this);
         }
     }

@@ -24,6 +24,7 @@ internal sealed class CacheNode : IDisposable
             MaxMemory = options.MaxMemoryBytes,
             MaxMemoryPolicy = options.MaxMemoryPolicyKind,
             Hz = options.Hz,
+            LeaseStaleMs = options.LeaseStale,
         }, time);
         Keyspace = new KeyspaceNotifier(PubSub, () => NowMs);
         ApplyKeyspaceEvents(KeyspaceNotifier.Parse(options.NotifyKeyspaceEvents) ?? KeyspaceEvents.None);

@@ -48,6 +48,7 @@ public sealed class EntryTable
 
     private readonly MemoryBudget _budget;
     private readonly TimerWheel _wheel;
+    private readonly LeaseTable _leases;
     private EvictionPolicy _policy;
 
     private Entry[] _entries = [];
@@ -69,6 +70,7 @@ public sealed class EntryTable
     {
         _budget = budget;
         _wheel = new TimerWheel(nowMs);
+        _leases = new LeaseTable(account: Account);
         _policy = EvictionPolicy.Create(policy, long.MaxValue);
         _bytesPerId = BytesPerId(policy);
         AllocateInitial();
@@ -98,6 +100,18 @@ public sealed class EntryTable
 
     public EvictionPolicyKind PolicyKind => _policy.Kind;
 
+    /// <summary>The shard's fill leases (AC.GETL / AC.SETL); every write to a key here drops its lease.</summary>
+    public LeaseTable Leases => _leases;
+
+    /// <summary>
+    /// How long a deleted or expired value is kept for AC.GETL to serve as STALE to callers waiting on a lease;
+    /// 0 (default) keeps none. Costs a copy of every deleted or expired value while on.
+    /// </summary>
+    public long LeaseStaleMs { get; set; }
+
+    // the latest time a caller gave: removals that are not told the time (Remove, the wheel) date stale values by it
+    private long _nowMs;
+
     public static uint Hash(ReadOnlySpan<byte> key)
     {
         var hash = new HashCode();
@@ -110,6 +124,7 @@ public sealed class EntryTable
     /// <summary>Finds a live entry without counting a hit or touching the eviction order; removes it if it has expired.</summary>
     public int Find(ReadOnlySpan<byte> key, uint hash, long nowMs)
     {
+        _nowMs = nowMs;
         int id = Lookup(key, hash);
         if (id >= 0 && IsExpired(id, nowMs))
         {
@@ -205,6 +220,11 @@ public sealed class EntryTable
     public WriteStatus Insert(ReadOnlySpan<byte> key, uint hash, ReadOnlySpan<byte> value, long expireAtMs, out int id)
     {
         id = -1;
+        if (!_leases.IsEmpty)
+        {
+            _leases.Invalidate(key);
+            _leases.DropStale(key);
+        }
         int recordLength = RecordHeaderSize + key.Length + value.Length;
         if (!EnsureArenaRoom(recordLength, protectedId: -1)) return WriteStatus.OutOfMemory;
         int newId = AllocateId();
@@ -244,6 +264,7 @@ public sealed class EntryTable
     public void SetExpireAt(int id, long expireAtMs)
     {
         if (_entries[id].ExpireAtMs == expireAtMs) return;
+        InvalidateLease(id);
         SetExpireAtCore(id, expireAtMs);
         _entries[id].Version = ++_versionCounter;
         _policy.OnUpdate(id, Weight(id), expireAtMs);
@@ -255,7 +276,13 @@ public sealed class EntryTable
     public bool Delete(ReadOnlySpan<byte> key, uint hash, long nowMs)
     {
         int id = Find(key, hash, nowMs);
-        if (id < 0) return false;
+        if (id < 0)
+        {
+            // a DEL of an absent key is the usual invalidation after a backing-store update: a filler holding a
+            // lease may have read the old data, so its fill must be refused
+            if (_leases.Count != 0) _leases.Invalidate(key);
+            return false;
+        }
         Remove(id, RemovalCause.Deleted);
         return true;
     }
@@ -271,6 +298,7 @@ public sealed class EntryTable
     {
         _policy.Clear();
         _wheel.Clear();
+        _leases.Clear();
         _budget.Add(-_allocated);
         _allocated = 0;
         _count = 0;
@@ -284,6 +312,7 @@ public sealed class EntryTable
     /// <summary>Expires due entries through the timer wheel, at most <paramref name="maxExpirations"/> of them.</summary>
     public int ExpireDue(long nowMs, int maxExpirations)
     {
+        _nowMs = nowMs;
         var sink = new ExpirySink(this);
         return _wheel.Advance(nowMs, maxExpirations, ref sink);
     }
@@ -365,6 +394,8 @@ public sealed class EntryTable
     {
         if (cause != RemovalCause.Deleted && RemovalListener is { } listener) listener.OnRemoved(Key(id), cause);
         ref Entry e = ref _entries[id];
+        InvalidateLease(id);
+        if (LeaseStaleMs > 0 && cause != RemovalCause.Evicted) _leases.KeepStale(Key(id), Value(id), _nowMs + LeaseStaleMs);
         UnlinkBucket(id, Hash(Key(id)));
         MarkDead(e.Offset);
         _liveRecordBytes -= RecordHeaderSize + e.KeyLength + e.ValueLength;
@@ -386,6 +417,7 @@ public sealed class EntryTable
 
     private WriteStatus ReplaceValue(int id, int newLength, int preserve, out Span<byte> value)
     {
+        InvalidateLease(id);
         ref Entry e = ref _entries[id];
         int capacity = RecordLengthAt(e.Offset) - RecordHeaderSize - e.KeyLength;
         if (newLength <= capacity)
@@ -416,6 +448,13 @@ public sealed class EntryTable
         e.Version = ++_versionCounter;
         value = _arena.AsSpan(offset + RecordHeaderSize + e.KeyLength, newLength);
         return WriteStatus.Ok;
+    }
+
+    // the count test keeps writes free of a hash lookup while no lease exists (the common case)
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private void InvalidateLease(int id)
+    {
+        if (_leases.Count != 0) _leases.Invalidate(Key(id));
     }
 
     private int RecordLengthAt(int offset) => BinaryPrimitives.ReadInt32LittleEndian(_arena.AsSpan(offset + 4));

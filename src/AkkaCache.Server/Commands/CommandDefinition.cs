@@ -27,6 +27,8 @@ internal enum CommandFlags
     ShardArgument = 4096,
     /// <summary>May run on a RESP2 connection in subscribed mode ((P)SUBSCRIBE, (P)UNSUBSCRIBE, PING, QUIT, RESET).</summary>
     SubscribedContext = 8192,
+    /// <summary>A write that changes no data replicas hold (AC.GETL's lease): nothing to replicate.</summary>
+    NotReplicated = 16384,
 }
 
 /// <summary>The arguments of one request: ranges into the receive buffer, read without copying.</summary>

@@ -26,6 +26,7 @@ internal static class CommandTable
     {
         var list = new List<CommandDefinition>();
         StringCommands.Register(list);
+        LeaseCommands.Register(list);
         KeyCommands.Register(list);
         TransactionCommands.Register(list);
         ServerCommands.Register(list);

@@ -20,6 +20,7 @@ public static class CommandLineOptions
         ["notify-keyspace-events"] = nameof(NodeOptions.NotifyKeyspaceEvents),
         ["timeout"] = nameof(NodeOptions.Timeout),
         ["hz"] = nameof(NodeOptions.Hz),
+        ["lease-stale"] = nameof(NodeOptions.LeaseStale),
         ["shards"] = nameof(NodeOptions.Shards),
         ["databases"] = nameof(NodeOptions.Databases),
         ["inline-when-idle"] = nameof(NodeOptions.InlineWhenIdle),

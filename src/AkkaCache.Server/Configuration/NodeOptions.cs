@@ -58,6 +58,12 @@ public sealed class NodeOptions
 
     public int Hz { get; set; } = 10;
 
+    /// <summary>
+    /// Milliseconds a deleted or expired value is kept for AC.GETL to answer [STALE, value] to callers waiting on
+    /// another's lease, instead of [WAIT, nil]; 0 (default) = off.
+    /// </summary>
+    public int LeaseStale { get; set; }
+
     public int Shards { get; set; } = Core.Keyspace.ShardLayout.DefaultShardCount;
 
     public int Databases { get; set; } = 1;
@@ -139,6 +145,7 @@ public sealed class NodeOptions
         if (bulk < 1024 || bulk > int.MaxValue - 1024)
             throw new InvalidOperationException($"Invalid {SectionName}:ProtoMaxBulkLen {bulk}: expected 1kb..2gb.");
         if (MaxArguments < 1) throw new InvalidOperationException($"Invalid {SectionName}:MaxArguments {MaxArguments}.");
+        if (LeaseStale < 0) throw new InvalidOperationException($"Invalid {SectionName}:LeaseStale {LeaseStale}: expected 0 or more milliseconds.");
         if (Hz is < 1 or > 500) throw new InvalidOperationException($"Invalid {SectionName}:Hz {Hz}: expected 1..500.");
         if (Databases != 1) throw new InvalidOperationException($"Invalid {SectionName}:Databases {Databases}: AkkaCache has one database (0).");
         _ = new Core.Keyspace.ShardLayout(Shards);

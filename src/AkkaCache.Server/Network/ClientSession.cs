@@ -232,7 +232,7 @@ internal sealed partial class ClientSession
             if (_routedSlot < 0 || MayRun(command, _routedSlot))
             {
                 command.Handler(this, request);
-                if (_node.Replication is not null && (command.Flags & CommandFlags.Write) != 0) Replicate(command, request);
+                if (_node.Replication is not null && (command.Flags & (CommandFlags.Write | CommandFlags.NotReplicated)) == CommandFlags.Write) Replicate(command, request);
             }
             else if (ReferenceEquals(command, TransactionCommands.Exec))
             {
