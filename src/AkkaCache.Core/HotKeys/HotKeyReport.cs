@@ -5,7 +5,8 @@ public sealed record HotKeyThresholds(double Share, long MinRate)
 {
     public static readonly HotKeyThresholds Default = new(0.01, 1000);
 
-    public bool IsHot(long rate, long nodeRate) => rate >= MinRate && rate >= Share * nodeRate;
+    /// <summary>The least rate a key needs on a node running at <paramref name="nodeRate"/> (at least 1: an idle key is never hot).</summary>
+    public long Floor(long nodeRate) => Math.Max(Math.Max(MinRate, (long)Math.Ceiling(Share * nodeRate)), 1);
 }
 
 public static class HotKeyReport
@@ -18,9 +19,9 @@ public static class HotKeyReport
     {
         long nodeRate = 0;
         foreach (var (_, detector) in detectors) nodeRate += detector.TotalRate(nowMs);
-        long floor = Math.Max(thresholds.MinRate, (long)Math.Ceiling(thresholds.Share * nodeRate));
+        long floor = thresholds.Floor(nodeRate);
         var hot = new List<HotKey>();
-        foreach (var (shard, detector) in detectors) detector.Collect(nowMs, Math.Max(floor, 1), shard, hot);
+        foreach (var (shard, detector) in detectors) detector.Collect(nowMs, floor, shard, hot);
         hot.Sort(static (a, b) => b.OpsPerSecond != a.OpsPerSecond ? b.OpsPerSecond.CompareTo(a.OpsPerSecond) : a.Shard.CompareTo(b.Shard));
         return hot;
     }
@@ -30,7 +31,7 @@ public static class HotKeyReport
     {
         long nodeRate = 0;
         foreach (var detector in detectors) nodeRate += detector.PeekTotalRate(nowMs);
-        long floor = Math.Max(Math.Max(thresholds.MinRate, (long)Math.Ceiling(thresholds.Share * nodeRate)), 1);
+        long floor = thresholds.Floor(nodeRate);
         int count = 0;
         foreach (var detector in detectors) count += detector.PeekCountAtLeast(nowMs, floor);
         return count;
