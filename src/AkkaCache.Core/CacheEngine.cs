@@ -59,7 +59,9 @@ public sealed class CacheEngine : IDisposable
         {
             Shards[i] = new ShardActor(i, new EntryTable(Memory, options.MaxMemoryPolicy, now) { LeaseStaleMs = options.LeaseStaleMs })
             {
-                HotKeys = options.HotKeyDetection ? new HotKeyDetector(options.HotKeyWindowMs, now) : null,
+                HotKeys = options.HotKeyDetection
+                    ? new HotKeyDetector(options.HotKeyWindowMs, now, thresholds: new HotKeyThresholds(options.HotKeyShare, options.HotKeyMinRate))
+                    : null,
             };
             _ticks[i] = new MaintenanceTick(this);
         }

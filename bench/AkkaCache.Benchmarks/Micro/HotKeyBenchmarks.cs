@@ -8,7 +8,8 @@ namespace AkkaCache.Benchmarks.Micro;
 /// <summary>
 /// What hot-key detection adds to a GET on one shard's table (as <see cref="EntryTableBenchmarks"/>): the request path
 /// hashes the key a second time and records it. Uniform keys are the detector's common case (no candidate to update);
-/// one hammered key is its busiest (a candidate found and updated on every access).
+/// one hammered key is its busiest (a candidate found and updated on every access). The clock moves 1 ms per 100
+/// accesses: a shard serving 100 000 per second.
 /// </summary>
 [MemoryDiagnoser]
 public class HotKeyBenchmarks
@@ -24,7 +25,8 @@ public class HotKeyBenchmarks
     public void Setup()
     {
         _table = new EntryTable(new MemoryBudget(), EvictionPolicyKind.AllKeysLru, 0);
-        _detector = new HotKeyDetector(1000, 0);
+        // the node's defaults (1 s windows, 1 %, 1000/s)
+        _detector = new HotKeyDetector(1000, 0, thresholds: HotKeyThresholds.Default);
         _keys = Enumerable.Range(0, Keys).Select(i => System.Text.Encoding.ASCII.GetBytes($"key:{i:D12}")).ToArray();
         foreach (var key in _keys) _table.Set(key, EntryTable.Hash(key), _value, 0, 0, out _);
     }
@@ -41,7 +43,7 @@ public class HotKeyBenchmarks
     {
         var key = _keys[_next++ % Keys];
         int id = _table.FindForRead(key, EntryTable.Hash(key), 0);
-        _detector.Record(key, EntryTable.Hash(key), 0);
+        _detector.Record(key, EntryTable.Hash(key), _next / 100);
         return id;
     }
 
@@ -50,7 +52,7 @@ public class HotKeyBenchmarks
     {
         var key = (_next++ & 1) == 0 ? _keys[0] : _keys[_next % Keys];
         int id = _table.FindForRead(key, EntryTable.Hash(key), 0);
-        _detector.Record(key, EntryTable.Hash(key), 0);
+        _detector.Record(key, EntryTable.Hash(key), _next / 100);
         return id;
     }
 }

@@ -28,10 +28,17 @@ public sealed class HotKeyDetector
     private int _minSlot = -1;     // the candidate a newcomer must beat; -1 while slots are free
     private long _windowStartMs;
     private long _total;
+    private readonly double _admitShare;
+    private readonly long _admitCount;
 
     /// <param name="windowMs">Counts are halved every window: about twice the window is remembered.</param>
     /// <param name="width">Counters per row (a power of two); the estimate errs by at most about e/width of the shard's traffic.</param>
-    public HotKeyDetector(long windowMs, long nowMs, int width = DefaultWidth, int capacity = DefaultCapacity)
+    /// <param name="thresholds">
+    /// When given, a key is only named once its estimate could make it hot: at least the threshold's share of this shard's
+    /// accesses (the node's are more) and its rate over one window. Without it, when no key stands out, every access
+    /// would replace the weakest candidate — a key copy per access for nothing.
+    /// </param>
+    public HotKeyDetector(long windowMs, long nowMs, int width = DefaultWidth, int capacity = DefaultCapacity, HotKeyThresholds? thresholds = null)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(windowMs, 1);
         ArgumentOutOfRangeException.ThrowIfLessThan(width, 16);
@@ -43,6 +50,8 @@ public sealed class HotKeyDetector
         _mask = width - 1;
         _top = new Candidate[capacity];
         _windowStartMs = nowMs;
+        _admitShare = thresholds?.Share ?? 0;
+        _admitCount = thresholds is null ? 0 : (long)Math.Min(thresholds.MinRate * (windowMs / 1000.0), uint.MaxValue);
     }
 
     public long WindowMs { get; }
@@ -76,6 +85,9 @@ public sealed class HotKeyDetector
         if (counters[i3] < estimate) counters[i3] = estimate;
         // a member's stored count never exceeds its estimate, so a key not above the weakest member changes nothing
         if (_minSlot >= 0 && estimate <= _top[_minSlot].Count) return;
+        // under the floor a key cannot be hot at report time (its rate is at most count per window), so skipping its
+        // update loses nothing: it is named, or updated, on the access that lifts it over
+        if (estimate < _admitCount || estimate < _admitShare * _total) return;
         Offer(key, hash, estimate);
     }
 

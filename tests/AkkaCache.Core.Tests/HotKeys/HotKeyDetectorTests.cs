@@ -159,6 +159,26 @@ public sealed class HotKeyDetectorTests
     }
 
     [Fact]
+    public void With_thresholds_background_keys_are_not_named_but_a_hot_one_is()
+    {
+        var detector = new HotKeyDetector(1000, Start, thresholds: new HotKeyThresholds(0.01, 1000));
+        // 50 000 accesses over 5000 keys (10 each): none could be hot, so none is named
+        for (int round = 0; round < 10; round++)
+            for (int i = 0; i < 5000; i++) Record(detector, Key(i), Start);
+        Assert.Equal(0, detector.CandidateCount);
+        // a key with 1000 (2 % of the shard, 1000/s) among them is
+        for (int i = 0; i < 1000; i++)
+        {
+            Record(detector, Key(9999), Start);
+            Record(detector, Key(i), Start);
+        }
+        var found = new List<HotKey>();
+        detector.Collect(Start, 1000, 0, found);
+        Assert.Equal("key:9999", Encoding.ASCII.GetString(Assert.Single(found).Key));
+        Assert.InRange(found[0].OpsPerSecond, 1000, 1000 + Math.E / 256 * detector.Total);
+    }
+
+    [Fact]
     public void Recording_an_access_does_not_allocate()
     {
         var detector = new HotKeyDetector(1000, Start);
