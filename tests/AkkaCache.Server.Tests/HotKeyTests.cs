@@ -103,6 +103,19 @@ public sealed class HotKeyTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Commands_inside_a_transaction_count()
+    {
+        var commands = new List<string[]> { new[] { "MULTI" } };
+        commands.AddRange(Enumerable.Repeat(new[] { "INCR", "counter" }, 1500));
+        await Pipeline(commands);
+        var exec = await Send("EXEC");
+        Assert.Equal(1500, exec.Items!.Count);
+        var (key, rate, _) = Assert.Single(Entries(await Send("AC.HOTKEYS")));
+        Assert.Equal("counter", key);
+        Assert.InRange(rate, 1500, 1600);
+    }
+
+    [Fact]
     public async Task Bad_arguments_get_errors()
     {
         (await Send("AC.HOTKEYS", "COUNT")).AssertError("ERR syntax error");
