@@ -1,5 +1,6 @@
 using AkkaCache.Core.Actors;
 using AkkaCache.Core.Eviction;
+using AkkaCache.Core.HotKeys;
 using AkkaCache.Core.Keyspace;
 using AkkaCache.Core.Storage;
 
@@ -22,6 +23,18 @@ public sealed record CacheEngineOptions
 
     /// <summary>Milliseconds a deleted or expired value stays servable as AC.GETL's STALE reply; 0 = none.</summary>
     public long LeaseStaleMs { get; init; }
+
+    /// <summary>Whether each shard counts its keys' accesses to find hot keys (<see cref="HotKeys.HotKeyDetector"/>).</summary>
+    public bool HotKeyDetection { get; init; } = true;
+
+    /// <summary>Hot-key counts are halved every window: the rate reported follows the last couple of windows.</summary>
+    public long HotKeyWindowMs { get; init; } = 1000;
+
+    /// <summary>Share of the node's accesses a key needs to be hot.</summary>
+    public double HotKeyShare { get; init; } = 0.01;
+
+    /// <summary>Accesses per second a key needs to be hot.</summary>
+    public long HotKeyMinRate { get; init; } = 1000;
 }
 
 /// <summary>The shards of one node and their shared clock and memory budget.</summary>
@@ -44,7 +57,12 @@ public sealed class CacheEngine : IDisposable
         _ticks = new MaintenanceTick[Layout.ShardCount];
         for (int i = 0; i < Shards.Length; i++)
         {
-            Shards[i] = new ShardActor(i, new EntryTable(Memory, options.MaxMemoryPolicy, now) { LeaseStaleMs = options.LeaseStaleMs });
+            Shards[i] = new ShardActor(i, new EntryTable(Memory, options.MaxMemoryPolicy, now) { LeaseStaleMs = options.LeaseStaleMs })
+            {
+                HotKeys = options.HotKeyDetection
+                    ? new HotKeyDetector(options.HotKeyWindowMs, now, thresholds: new HotKeyThresholds(options.HotKeyShare, options.HotKeyMinRate))
+                    : null,
+            };
             _ticks[i] = new MaintenanceTick(this);
         }
     }

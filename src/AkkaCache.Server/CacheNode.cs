@@ -25,6 +25,10 @@ internal sealed class CacheNode : IDisposable
             MaxMemoryPolicy = options.MaxMemoryPolicyKind,
             Hz = options.Hz,
             LeaseStaleMs = options.LeaseStale,
+            HotKeyDetection = options.HotKeyDetection,
+            HotKeyWindowMs = options.HotKeyWindow,
+            HotKeyShare = options.HotKeyShare,
+            HotKeyMinRate = options.HotKeyMinRate,
         }, time);
         Keyspace = new KeyspaceNotifier(PubSub, () => NowMs);
         ApplyKeyspaceEvents(KeyspaceNotifier.Parse(options.NotifyKeyspaceEvents) ?? KeyspaceEvents.None);

@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Threading.Tasks.Sources;
+using AkkaCache.Core.HotKeys;
 using AkkaCache.Core.Storage;
 
 namespace AkkaCache.Core.Actors;
@@ -39,6 +40,9 @@ public sealed class ShardActor : IThreadPoolWorkItem
 
     /// <summary>The shard's state: only whoever has entered the actor may touch it.</summary>
     public EntryTable Table { get; }
+
+    /// <summary>The shard's access counter for hot-key detection; null when detection is off. Same rule as <see cref="Table"/>.</summary>
+    public HotKeyDetector? HotKeys { get; init; }
 
     public bool IsIdle => Volatile.Read(ref _entered) == 0 && _mailbox.IsEmpty;
 

@@ -27,6 +27,7 @@ internal static class CommandTable
         var list = new List<CommandDefinition>();
         StringCommands.Register(list);
         LeaseCommands.Register(list);
+        HotKeyCommands.Register(list);
         KeyCommands.Register(list);
         TransactionCommands.Register(list);
         ServerCommands.Register(list);

@@ -302,6 +302,8 @@ internal static class InfoReport
             Field("pubsubshard_channels", 0);
             // AkkaCache's own: messages a peer missed (cluster mode only, where PUBLISH is forwarded)
             if (node.PubSubForwarder is { } forwarder) Field("pubsub_forward_dropped", forwarder.Dropped);
+            // AkkaCache's own: keys over both hot-key thresholds (AC.HOTKEYS names them)
+            Field("hotkeys", HotKeyCommands.PeekCount(node.Engine, node.NowMs));
             Field("latest_fork_usec", 0);
             Field("total_forks", 0);
             Field("migrate_cached_sockets", 0);

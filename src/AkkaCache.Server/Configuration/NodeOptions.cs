@@ -64,6 +64,18 @@ public sealed class NodeOptions
     /// </summary>
     public int LeaseStale { get; set; }
 
+    /// <summary>Each shard counts its keys' accesses so AC.HOTKEYS can name the hot ones.</summary>
+    public bool HotKeyDetection { get; set; } = true;
+
+    /// <summary>Milliseconds between two halvings of the hot-key counts: the rates follow the last couple of windows.</summary>
+    public int HotKeyWindow { get; set; } = 1000;
+
+    /// <summary>Share of the node's key accesses (0..1) a key needs to be hot.</summary>
+    public double HotKeyShare { get; set; } = 0.01;
+
+    /// <summary>Accesses per second a key needs to be hot.</summary>
+    public long HotKeyMinRate { get; set; } = 1000;
+
     public int Shards { get; set; } = Core.Keyspace.ShardLayout.DefaultShardCount;
 
     public int Databases { get; set; } = 1;
@@ -146,6 +158,9 @@ public sealed class NodeOptions
             throw new InvalidOperationException($"Invalid {SectionName}:ProtoMaxBulkLen {bulk}: expected 1kb..2gb.");
         if (MaxArguments < 1) throw new InvalidOperationException($"Invalid {SectionName}:MaxArguments {MaxArguments}.");
         if (LeaseStale < 0) throw new InvalidOperationException($"Invalid {SectionName}:LeaseStale {LeaseStale}: expected 0 or more milliseconds.");
+        if (HotKeyWindow < 1) throw new InvalidOperationException($"Invalid {SectionName}:HotKeyWindow {HotKeyWindow}: expected 1 or more milliseconds.");
+        if (!(HotKeyShare is >= 0 and <= 1)) throw new InvalidOperationException($"Invalid {SectionName}:HotKeyShare {HotKeyShare}: expected 0..1.");
+        if (HotKeyMinRate < 0) throw new InvalidOperationException($"Invalid {SectionName}:HotKeyMinRate {HotKeyMinRate}: expected 0 or more per second.");
         if (Hz is < 1 or > 500) throw new InvalidOperationException($"Invalid {SectionName}:Hz {Hz}: expected 1..500.");
         if (Databases != 1) throw new InvalidOperationException($"Invalid {SectionName}:Databases {Databases}: AkkaCache has one database (0).");
         _ = new Core.Keyspace.ShardLayout(Shards);

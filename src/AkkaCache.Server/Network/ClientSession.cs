@@ -233,6 +233,7 @@ internal sealed partial class ClientSession
             {
                 command.Handler(this, request);
                 if (_node.Replication is not null && (command.Flags & (CommandFlags.Write | CommandFlags.NotReplicated)) == CommandFlags.Write) Replicate(command, request);
+                RecordAccesses(command, request);
             }
             else if (ReferenceEquals(command, TransactionCommands.Exec))
             {
@@ -244,6 +245,20 @@ internal sealed partial class ClientSession
             ExitShards();
         }
         Info.Commands++;
+    }
+
+    /// <summary>Counts the command's keys for hot-key detection, while their shards are still entered.</summary>
+    private void RecordAccesses(CommandDefinition command, in Request request)
+    {
+        // reads and writes of clients' keys; not MEMORY/OBJECT's looks nor a peer's replication records
+        if (!command.HasKeys || (command.Flags & (CommandFlags.Write | CommandFlags.ReadOnly)) == 0 || (command.Flags & CommandFlags.ClusterInternal) != 0) return;
+        var engine = _node.Engine;
+        int last = command.LastKeyIndex(request.Count);
+        for (int i = command.FirstKey; i <= last; i += command.Step)
+        {
+            var key = request[i];
+            if (engine.ShardOf(key).HotKeys is { } detector) detector.Record(key, EntryTable.Hash(key), NowMs);
+        }
     }
 
     private void CollectShards(CommandDefinition command, in Request request)
