@@ -143,6 +143,7 @@ internal sealed partial class ClientSession
                 CommandTable.TryGet(request[0], out var command);
                 command.Handler(this, request);
                 if (_node.Replication is not null && (command.Flags & (CommandFlags.Write | CommandFlags.NotReplicated)) == CommandFlags.Write) Replicate(command, request);
+                if (_node.Tracking.IsOn) TrackCommand(command, request);
                 Info.Commands++;
             }
         }
