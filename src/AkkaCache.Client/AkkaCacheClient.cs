@@ -91,12 +91,32 @@ public sealed partial class AkkaCacheClient : IAsyncDisposable, IDisposable
 
     /// <summary>The value of <paramref name="key"/>, or null when there is none.</summary>
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
-    public async ValueTask<byte[]?> GetAsync(CacheKey key, CancellationToken cancellation = default)
+    public ValueTask<byte[]?> GetAsync(CacheKey key, CancellationToken cancellation = default) =>
+        _core.Near is { } near ? GetNearAsync(near, key, cancellation) : GetRemoteAsync(key, cancellation);
+
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    private async ValueTask<byte[]?> GetRemoteAsync(CacheKey key, CancellationToken cancellation)
     {
         var operation = Operation.Rent("GET", OperationKind.Read, 2);
         operation.AddKey(key);
         var reply = await _core.ExecuteAsync(operation, _timeout, cancellation).ConfigureAwait(false);
         return reply.IsNull ? null : Expect(reply, "GET", RespType.BulkString).Bytes;
+    }
+
+    private async ValueTask<byte[]?> GetNearAsync(NearCache near, CacheKey key, CancellationToken cancellation)
+    {
+        string nearKey = NearCache.KeyOf(key);
+        if (near.TryGet(nearKey) is { } cached) return cached;
+        long stamp = near.Stamp;
+        var value = await GetRemoteAsync(key, cancellation).ConfigureAwait(false);
+        if (value is not null) near.Store(nearKey, value, stamp);
+        return value;
+    }
+
+    /// <summary>A write through this client drops the near-cached copy before it is sent (the node's push covers a GET racing with it).</summary>
+    private void DropNear(CacheKey key)
+    {
+        if (_core.Near is { } near) near.Remove(NearCache.KeyOf(key));
     }
 
     public async ValueTask<string?> GetStringAsync(CacheKey key, CancellationToken cancellation = default) =>
@@ -110,6 +130,7 @@ public sealed partial class AkkaCacheClient : IAsyncDisposable, IDisposable
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
     public async ValueTask SetAsync(CacheKey key, CacheValue value, TimeSpan? ttl = null, CancellationToken cancellation = default)
     {
+        DropNear(key);
         var operation = Operation.Rent("SET", OperationKind.IdempotentWrite, ttl is null ? 3 : 5);
         operation.AddKey(key);
         operation.Add(value);
@@ -127,6 +148,7 @@ public sealed partial class AkkaCacheClient : IAsyncDisposable, IDisposable
     /// <summary>Stores the value only if the key has none (SET NX); true when it was stored.</summary>
     public async ValueTask<bool> AddAsync(CacheKey key, CacheValue value, TimeSpan? ttl = null, CancellationToken cancellation = default)
     {
+        DropNear(key);
         var operation = Operation.Rent("SET", OperationKind.Write, ttl is null ? 4 : 6);
         operation.AddKey(key);
         operation.Add(value);
@@ -144,6 +166,7 @@ public sealed partial class AkkaCacheClient : IAsyncDisposable, IDisposable
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     public async ValueTask<bool> DeleteAsync(CacheKey key, CancellationToken cancellation = default)
     {
+        DropNear(key);
         var operation = Operation.Rent("DEL", OperationKind.IdempotentWrite, 2);
         operation.AddKey(key);
         return Expect(await _core.ExecuteAsync(operation, _timeout, cancellation).ConfigureAwait(false), "DEL", RespType.Integer).Integer > 0;
@@ -160,6 +183,7 @@ public sealed partial class AkkaCacheClient : IAsyncDisposable, IDisposable
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     public async ValueTask<long> IncrementAsync(CacheKey key, long by = 1, CancellationToken cancellation = default)
     {
+        DropNear(key);
         var operation = Operation.Rent("INCRBY", OperationKind.Write, 3);
         operation.AddKey(key);
         operation.Add(by);
@@ -169,6 +193,7 @@ public sealed partial class AkkaCacheClient : IAsyncDisposable, IDisposable
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     public async ValueTask<long> DecrementAsync(CacheKey key, long by = 1, CancellationToken cancellation = default)
     {
+        DropNear(key);
         var operation = Operation.Rent("DECRBY", OperationKind.Write, 3);
         operation.AddKey(key);
         operation.Add(by);
@@ -192,6 +217,7 @@ public sealed partial class AkkaCacheClient : IAsyncDisposable, IDisposable
     /// </summary>
     public async ValueTask<bool> CompareAndSwapAsync(CacheKey key, long expectedVersion, CacheValue value, TimeSpan? ttl = null, CancellationToken cancellation = default)
     {
+        DropNear(key);
         var operation = Operation.Rent("AC.CAS", OperationKind.Write, ttl is null ? 4 : 6);
         operation.AddKey(key);
         operation.Add(expectedVersion);
@@ -207,6 +233,7 @@ public sealed partial class AkkaCacheClient : IAsyncDisposable, IDisposable
     /// <summary>Sets a time to live; false when the key does not exist.</summary>
     public async ValueTask<bool> ExpireAsync(CacheKey key, TimeSpan ttl, CancellationToken cancellation = default)
     {
+        DropNear(key);
         var operation = Operation.Rent("PEXPIRE", OperationKind.IdempotentWrite, 3);
         operation.AddKey(key);
         operation.Add(Milliseconds(ttl, nameof(ttl)));
@@ -230,6 +257,7 @@ public sealed partial class AkkaCacheClient : IAsyncDisposable, IDisposable
     /// <summary>The value, with its time to live set to <paramref name="ttl"/> in the same step (GETEX PX): how sliding expiration is refreshed.</summary>
     public async ValueTask<byte[]?> GetAndExpireAsync(CacheKey key, TimeSpan ttl, CancellationToken cancellation = default)
     {
+        DropNear(key);
         var operation = Operation.Rent("GETEX", OperationKind.IdempotentWrite, 4);
         operation.AddKey(key);
         operation.Add("PX"u8);

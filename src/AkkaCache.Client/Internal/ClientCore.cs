@@ -27,6 +27,7 @@ internal sealed class ClientCore : IAsyncDisposable
         Options = options;
         Logger = logger;
         Diagnostics = new ClientDiagnostics(logger, meters);
+        if (options.NearCacheMaxEntries > 0) Near = new NearCache(options.NearCacheMaxEntries);
         // one timer for the whole client: deadlines of calls in flight, and the periodic slot-map refresh
         var tick = TimeSpan.FromMilliseconds(Math.Clamp(options.OperationTimeout.TotalMilliseconds / 10, 10, 100));
         _timer = new Timer(static state => ((ClientCore)state!).OnTick(), this, tick, tick);
@@ -35,6 +36,8 @@ internal sealed class ClientCore : IAsyncDisposable
     public AkkaCacheClientOptions Options { get; }
     public ILogger Logger { get; }
     public ClientDiagnostics Diagnostics { get; }
+    /// <summary>Null unless <see cref="AkkaCacheClientOptions.NearCacheMaxEntries"/> turns it on.</summary>
+    public NearCache? Near { get; }
     public SlotMap? Map => _map;
     public IEnumerable<NodeEntry> Nodes => _nodes.Values;
 
