@@ -176,6 +176,25 @@ public sealed class TrackingTests
     }
 
     [Fact]
+    public async Task A_full_tracking_table_forgets_its_oldest_key_with_an_invalidation()
+    {
+        await using var node = await TestNode.StartAsync();
+        await using var tracking = await TrackingClientAsync(node);
+        await using var admin = await node.ConnectAsync();
+        (await admin.SendAsync("CONFIG", "SET", "tracking-table-max-keys", "2")).AssertOk();
+        Assert.Equal("2", (await admin.SendAsync("CONFIG", "GET", "tracking-table-max-keys")).Items![1].Text());
+        foreach (var key in new[] { "a", "b", "a", "c" }) Assert.True((await tracking.SendAsync("GET", key)).IsNull);
+        Assert.Equal([Invalidate("a")], await PendingPushesAsync(tracking));
+
+        string info = (await admin.SendAsync("INFO")).Text();
+        Assert.Contains("tracking_clients:1\r\n", info);
+        Assert.Contains("tracking_total_keys:2\r\n", info);
+        Assert.Contains("tracking_total_items:2\r\n", info);
+        (await tracking.SendAsync("CLIENT", "TRACKING", "OFF")).AssertOk();
+        Assert.Contains("tracking_clients:0\r\n", (await admin.SendAsync("INFO", "clients")).Text());
+    }
+
+    [Fact]
     public async Task Bad_options_are_refused()
     {
         await using var node = await TestNode.StartAsync();

@@ -47,10 +47,14 @@ internal sealed class Tracker(ClientInfo client, Subscriber own, bool broadcast,
 /// </remarks>
 internal sealed class ClientTracking(ClientRegistry clients, PubSubRegistry pubSub, Func<long> clock) : IRemovalListener
 {
+    /// <summary>Redis's default tracking-table-max-keys.</summary>
     public const long DefaultMaxKeys = 1_000_000;
 
     private readonly object _gate = new();
-    private readonly Dictionary<byte[], List<Tracker>> _keys = new(ChannelNameComparer.Instance);
+    private readonly Dictionary<byte[], TrackedKey> _keys = new(ChannelNameComparer.Instance);
+    // the keys in the order first remembered, oldest first: the bound evicts from here (entries whose key has gone
+    // since are skipped, and dropped in bulk when they outnumber the table)
+    private readonly Queue<byte[]> _age = new();
     private Tracker[] _broadcasters = [];
     private Tracker[] _enabled = [];
     private volatile int _trackers;
@@ -66,12 +70,16 @@ internal sealed class ClientTracking(ClientRegistry clients, PubSubRegistry pubS
         set => Interlocked.Exchange(ref _maxKeys, value);
     }
 
-    /// <summary>Keys remembered (INFO tracking_total_keys).</summary>
-    public int KeyCount
+    /// <summary>INFO: keys remembered, (key, connection) pairs, and distinct BCAST prefixes.</summary>
+    public (int Keys, long Items, int Prefixes) Counts()
     {
-        get
+        lock (_gate)
         {
-            lock (_gate) return _keys.Count;
+            long items = 0;
+            foreach (var (_, trackers) in _keys) items += trackers.Count;
+            var prefixes = new HashSet<byte[]>(ChannelNameComparer.Instance);
+            foreach (var tracker in _broadcasters) prefixes.UnionWith(tracker.Prefixes);
+            return (_keys.Count, items, prefixes.Count);
         }
     }
 
@@ -102,8 +110,7 @@ internal sealed class ClientTracking(ClientRegistry clients, PubSubRegistry pubS
     /// <summary>A tracking connection (default mode) read <paramref name="key"/>: tell it when the key changes.</summary>
     public void Remember(Tracker tracker, ReadOnlySpan<byte> key)
     {
-        byte[]? evicted = null;
-        List<Tracker>? evictedTrackers = null;
+        List<(byte[] Key, List<Tracker> Trackers)>? evicted = null;
         lock (_gate)
         {
             var lookup = _keys.GetAlternateLookup<ReadOnlySpan<byte>>();
@@ -112,20 +119,37 @@ internal sealed class ClientTracking(ClientRegistry clients, PubSubRegistry pubS
                 if (!trackers.Contains(tracker)) trackers.Add(tracker);
                 return;
             }
+            // a loop, not one victim: CONFIG SET may have lowered the bound below what the table holds
             long max = MaxKeys;
-            if (max > 0 && _keys.Count >= max)
+            while (max > 0 && _keys.Count >= max && _age.TryDequeue(out var oldest))
             {
-                foreach (var (victim, victimTrackers) in _keys)
-                {
-                    evicted = victim;
-                    evictedTrackers = victimTrackers;
-                    break;
-                }
-                _keys.Remove(evicted!);
+                if (IsStoredKey(oldest) && _keys.Remove(oldest, out var victims)) (evicted ??= []).Add((oldest, victims));
             }
-            lookup[key] = [tracker];
+            var stored = key.ToArray();
+            _keys[stored] = new TrackedKey(stored) { tracker };
+            _age.Enqueue(stored);
+            if (_age.Count > 2 * _keys.Count + 1024) CompactAge();
         }
-        if (evicted is not null) Send(evictedTrackers!, evicted, all: false, writer: null);
+        if (evicted is not null)
+        {
+            foreach (var (victim, victimTrackers) in evicted) Send(victimTrackers, victim, all: false, writer: null);
+        }
+    }
+
+    private void CompactAge()
+    {
+        var live = _age.Where(IsStoredKey).ToArray();
+        _age.Clear();
+        foreach (var key in live) _age.Enqueue(key);
+    }
+
+    /// <summary>A queued key array is live only if it is the table's own: a key forgotten and remembered again has a newer one.</summary>
+    private bool IsStoredKey(byte[] key) => _keys.TryGetValue(key, out var entry) && ReferenceEquals(entry.Key, key);
+
+    /// <summary>The connections told when a key changes; knows its own key array so the age queue can tell stale entries.</summary>
+    private sealed class TrackedKey(byte[] key) : List<Tracker>
+    {
+        public byte[] Key { get; } = key;
     }
 
     /// <summary>
@@ -134,7 +158,7 @@ internal sealed class ClientTracking(ClientRegistry clients, PubSubRegistry pubS
     /// </summary>
     public void Invalidate(ReadOnlySpan<byte> key, ClientInfo? writer)
     {
-        List<Tracker>? trackers = null;
+        TrackedKey? trackers = null;
         Tracker[] broadcasters;
         lock (_gate)
         {
@@ -158,6 +182,7 @@ internal sealed class ClientTracking(ClientRegistry clients, PubSubRegistry pubS
         {
             told = _enabled;
             _keys.Clear();
+            _age.Clear();
         }
         foreach (var tracker in told) SendOne(tracker, default, all: true, writer: null);
     }
