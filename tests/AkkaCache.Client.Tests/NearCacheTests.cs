@@ -79,6 +79,28 @@ public sealed class NearCacheTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_lost_connection_empties_the_near_cache()
+    {
+        await using var cache = await ConnectAsync(100);
+        await cache.SetAsync("k", "old");
+        Assert.Equal("old", await cache.GetStringAsync("k"));
+        Assert.True((await _other.SendAsync("CLIENT", "KILL", "TYPE", "normal", "SKIPME", "yes")).Int() >= 1);
+        // written while the client is not connected: no invalidation can reach it, only the flush on the lost connection
+        (await _other.SendAsync("SET", "k", "new")).AssertOk();
+        await Poll.UntilAsync(async () =>
+        {
+            try
+            {
+                return await cache.GetStringAsync("k") == "new";
+            }
+            catch (AkkaCacheException)
+            {
+                return false;   // a call caught by the lost connection; the next one reconnects
+            }
+        }, "the near cache to be emptied when its connection was lost");
+    }
+
+    [Fact]
     public async Task Off_by_default_every_get_goes_to_the_node()
     {
         await using var cache = await AkkaCacheClient.ConnectAsync(_node.EndPoint);
