@@ -161,6 +161,40 @@ public sealed class TrackingTests
     }
 
     [Fact]
+    public async Task A_resp3_client_whose_redirect_target_left_is_told_the_redirect_is_broken()
+    {
+        await using var node = await TestNode.StartAsync();
+        var target = await node.ConnectAsync();
+        await using var tracking = await node.ConnectAsync();
+        await using var writer = await node.ConnectAsync();
+        string targetId = (await target.SendAsync("CLIENT", "ID")).Int().ToString(System.Globalization.CultureInfo.InvariantCulture);
+        Assert.False((await tracking.SendAsync("HELLO", "3")).IsError);
+        (await tracking.SendAsync("CLIENT", "TRACKING", "ON", "REDIRECT", targetId)).AssertOk();
+        Assert.True((await tracking.SendAsync("GET", "k")).IsNull);
+        await target.DisposeAsync();
+        await Poll.UntilAsync(async () => !(await writer.SendAsync("CLIENT", "LIST", "ID", targetId)).Text().Contains("id=" + targetId + " ", StringComparison.Ordinal),
+            "the redirect target's connection to close");
+        (await writer.SendAsync("SET", "k", "v")).AssertOk();
+        Assert.Equal(RespValue.Push(RespValue.BulkString("tracking-redir-broken"), RespValue.FromInteger(long.Parse(targetId, System.Globalization.CultureInfo.InvariantCulture))),
+            await tracking.ReadAsync());
+    }
+
+    [Fact]
+    public async Task Reset_turns_tracking_off()
+    {
+        await using var node = await TestNode.StartAsync();
+        await using var tracking = await TrackingClientAsync(node);
+        await using var writer = await node.ConnectAsync();
+        Assert.True((await tracking.SendAsync("GET", "k")).IsNull);
+        Assert.Equal("RESET", (await tracking.SendAsync("RESET")).AsString());
+        Assert.Equal(-1, (await tracking.SendAsync("CLIENT", "GETREDIR")).Int());
+        // back in RESP3, where a push could be seen: none comes
+        Assert.False((await tracking.SendAsync("HELLO", "3")).IsError);
+        (await writer.SendAsync("SET", "k", "v")).AssertOk();
+        Assert.Empty(await PendingPushesAsync(tracking));
+    }
+
+    [Fact]
     public async Task A_tracked_key_that_expires_is_invalidated()
     {
         var clock = new ManualClock();

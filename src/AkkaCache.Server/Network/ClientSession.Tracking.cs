@@ -161,7 +161,8 @@ internal sealed partial class ClientSession
         foreach (var prefix in prefixes) Writer.WriteBulkString(prefix);
     }
 
-    private void StopTracking()
+    /// <summary>CLIENT TRACKING OFF, RESET and a closing connection.</summary>
+    public void StopTracking()
     {
         if (_tracker is not { } tracker) return;
         _node.Tracking.Disable(tracker);

@@ -197,8 +197,16 @@ internal sealed class ClientTracking(ClientRegistry clients, PubSubRegistry pubS
         if (!tracker.Enabled) return;
         if (tracker.NoLoop && ReferenceEquals(writer, tracker.Client)) return;
         Subscriber? target = tracker.Own;
-        if (tracker.Redirect >= 0)
-            target = clients.TryGet(tracker.Redirect, out var redirected) ? redirected.Subscriber : null;
+        long redirect = tracker.Redirect;
+        if (redirect >= 0)
+        {
+            if (!clients.TryGet(redirect, out var redirected))
+            {
+                tracker.Own.DeliverRedirectBroken(redirect, pubSub.Limit, clock());
+                return;
+            }
+            target = redirected.Subscriber;
+        }
         target?.DeliverInvalidation(key, all, pubSub.Limit, clock());
     }
 

@@ -194,6 +194,29 @@ internal sealed class Subscriber
         return true;
     }
 
+    /// <summary>
+    /// RESP3 only: the <c>tracking-redir-broken</c> push Redis sends a tracking connection whose REDIRECT target has
+    /// gone, naming it, so the client knows its invalidations are being lost.
+    /// </summary>
+    public void DeliverRedirectBroken(long targetId, OutputBufferLimit limit, long nowMs)
+    {
+        TaskCompletionSource? wake;
+        bool overLimit;
+        lock (_gate)
+        {
+            if (_closed || _writer.Version == RespVersion.Resp2) return;
+            _writer.WritePushHeader(2);
+            _writer.WriteBulkString("tracking-redir-broken"u8);
+            _writer.WriteInteger(targetId);
+            overLimit = IsOverLimit(limit, nowMs) || _outbox.Length > MaxOutboxBytes;
+            if (overLimit) CloseLocked();
+            wake = _wake;
+            _wake = null;
+        }
+        wake?.TrySetResult();
+        if (overLimit) _disconnect();
+    }
+
     /// <summary>Redis's checkClientOutputBufferLimits: over the hard limit at once, over the soft one for longer than its seconds.</summary>
     private bool IsOverLimit(OutputBufferLimit limit, long nowMs)
     {
