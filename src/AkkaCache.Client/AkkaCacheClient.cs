@@ -113,12 +113,6 @@ public sealed partial class AkkaCacheClient : IAsyncDisposable, IDisposable
         return value;
     }
 
-    /// <summary>A write through this client drops the near-cached copy before it is sent (the node's push covers a GET racing with it).</summary>
-    private void DropNear(CacheKey key)
-    {
-        if (_core.Near is { } near) near.Remove(NearCache.KeyOf(key));
-    }
-
     public async ValueTask<string?> GetStringAsync(CacheKey key, CancellationToken cancellation = default) =>
         await GetAsync(key, cancellation).ConfigureAwait(false) is { } bytes ? Encoding.UTF8.GetString(bytes) : null;
 
@@ -130,7 +124,6 @@ public sealed partial class AkkaCacheClient : IAsyncDisposable, IDisposable
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
     public async ValueTask SetAsync(CacheKey key, CacheValue value, TimeSpan? ttl = null, CancellationToken cancellation = default)
     {
-        DropNear(key);
         var operation = Operation.Rent("SET", OperationKind.IdempotentWrite, ttl is null ? 3 : 5);
         operation.AddKey(key);
         operation.Add(value);
@@ -148,7 +141,6 @@ public sealed partial class AkkaCacheClient : IAsyncDisposable, IDisposable
     /// <summary>Stores the value only if the key has none (SET NX); true when it was stored.</summary>
     public async ValueTask<bool> AddAsync(CacheKey key, CacheValue value, TimeSpan? ttl = null, CancellationToken cancellation = default)
     {
-        DropNear(key);
         var operation = Operation.Rent("SET", OperationKind.Write, ttl is null ? 4 : 6);
         operation.AddKey(key);
         operation.Add(value);
@@ -166,7 +158,6 @@ public sealed partial class AkkaCacheClient : IAsyncDisposable, IDisposable
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     public async ValueTask<bool> DeleteAsync(CacheKey key, CancellationToken cancellation = default)
     {
-        DropNear(key);
         var operation = Operation.Rent("DEL", OperationKind.IdempotentWrite, 2);
         operation.AddKey(key);
         return Expect(await _core.ExecuteAsync(operation, _timeout, cancellation).ConfigureAwait(false), "DEL", RespType.Integer).Integer > 0;
@@ -183,7 +174,6 @@ public sealed partial class AkkaCacheClient : IAsyncDisposable, IDisposable
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     public async ValueTask<long> IncrementAsync(CacheKey key, long by = 1, CancellationToken cancellation = default)
     {
-        DropNear(key);
         var operation = Operation.Rent("INCRBY", OperationKind.Write, 3);
         operation.AddKey(key);
         operation.Add(by);
@@ -193,7 +183,6 @@ public sealed partial class AkkaCacheClient : IAsyncDisposable, IDisposable
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     public async ValueTask<long> DecrementAsync(CacheKey key, long by = 1, CancellationToken cancellation = default)
     {
-        DropNear(key);
         var operation = Operation.Rent("DECRBY", OperationKind.Write, 3);
         operation.AddKey(key);
         operation.Add(by);
@@ -217,7 +206,6 @@ public sealed partial class AkkaCacheClient : IAsyncDisposable, IDisposable
     /// </summary>
     public async ValueTask<bool> CompareAndSwapAsync(CacheKey key, long expectedVersion, CacheValue value, TimeSpan? ttl = null, CancellationToken cancellation = default)
     {
-        DropNear(key);
         var operation = Operation.Rent("AC.CAS", OperationKind.Write, ttl is null ? 4 : 6);
         operation.AddKey(key);
         operation.Add(expectedVersion);
@@ -233,7 +221,6 @@ public sealed partial class AkkaCacheClient : IAsyncDisposable, IDisposable
     /// <summary>Sets a time to live; false when the key does not exist.</summary>
     public async ValueTask<bool> ExpireAsync(CacheKey key, TimeSpan ttl, CancellationToken cancellation = default)
     {
-        DropNear(key);
         var operation = Operation.Rent("PEXPIRE", OperationKind.IdempotentWrite, 3);
         operation.AddKey(key);
         operation.Add(Milliseconds(ttl, nameof(ttl)));
@@ -257,7 +244,6 @@ public sealed partial class AkkaCacheClient : IAsyncDisposable, IDisposable
     /// <summary>The value, with its time to live set to <paramref name="ttl"/> in the same step (GETEX PX): how sliding expiration is refreshed.</summary>
     public async ValueTask<byte[]?> GetAndExpireAsync(CacheKey key, TimeSpan ttl, CancellationToken cancellation = default)
     {
-        DropNear(key);
         var operation = Operation.Rent("GETEX", OperationKind.IdempotentWrite, 4);
         operation.AddKey(key);
         operation.Add("PX"u8);

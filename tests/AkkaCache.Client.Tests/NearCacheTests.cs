@@ -1,4 +1,5 @@
 using AkkaCache.Client.Tests.Infrastructure;
+using Microsoft.Extensions.Caching.Distributed;
 
 namespace AkkaCache.Client.Tests;
 
@@ -61,6 +62,20 @@ public sealed class NearCacheTests : IAsyncLifetime
         Assert.Equal("2", await cache.GetStringAsync("k"));
         Assert.True(await cache.DeleteAsync("k"));
         Assert.Null(await cache.GetStringAsync("k"));
+
+        // any write call drops the keys it names, batches and IDistributedCache included, before the node's push comes
+        await cache.SetAsync("a", "1");
+        await cache.SetAsync("b", "1");
+        Assert.Equal("1", await cache.GetStringAsync("a"));
+        Assert.Equal("1", await cache.GetStringAsync("b"));
+        await cache.SetManyAsync([new("a", "2"), new("b", "2")]);
+        Assert.Equal("2", await cache.GetStringAsync("a"));
+        Assert.Equal("2", await cache.GetStringAsync("b"));
+        IDistributedCache distributed = new AkkaCacheDistributedCache(cache);
+        distributed.SetString("d", "1");
+        Assert.Equal("1", distributed.GetString("d"));
+        distributed.SetString("d", "2");
+        Assert.Equal("2", distributed.GetString("d"));
     }
 
     [Fact]

@@ -149,6 +149,12 @@ internal sealed class ClientCore : IAsyncDisposable
         long start = Stopwatch.GetTimestamp();
         operation.Deadline = start + (long)(timeout.TotalSeconds * Stopwatch.Frequency);
         operation.WatchCancellation(cancellation);
+        // every write through this client, whichever API sent it: the node's push would come only after the reply,
+        // and the caller's next read must not see the old value
+        if (Near is { } near && operation.Kind != OperationKind.Read)
+        {
+            for (int i = 0; i < operation.KeyCount; i++) near.Remove(NearCache.KeyOf(operation.Key(i)));
+        }
         var name = operation.Name!;
         try
         {

@@ -39,7 +39,9 @@ internal sealed class NearCache(int maxEntries)
 
     /// <summary>Key bytes as a string one char per byte: binary keys and pushed keys map the same way, losslessly.</summary>
     public static string KeyOf(CacheKey key) =>
-        key.IsText ? Encoding.Latin1.GetString(Encoding.UTF8.GetBytes(key.Text!)) : Encoding.Latin1.GetString(key.Bytes.Span);
+        key.IsText ? Encoding.Latin1.GetString(Encoding.UTF8.GetBytes(key.Text!)) : KeyOf(key.Bytes.Span);
+
+    public static string KeyOf(ReadOnlySpan<byte> key) => Encoding.Latin1.GetString(key);
 
     /// <summary>A copy of the cached value (callers own what GET returns), or null.</summary>
     public byte[]? TryGet(string key)
@@ -97,7 +99,7 @@ internal sealed class NearCache(int maxEntries)
         if (items[1].Items is { } keys)
         {
             foreach (var key in keys)
-                if (key.Bytes is { } bytes) Remove(Encoding.Latin1.GetString(bytes));
+                if (key.Bytes is { } bytes) Remove(KeyOf(bytes));
         }
         else Clear();
         return true;
