@@ -91,12 +91,26 @@ public sealed partial class AkkaCacheClient : IAsyncDisposable, IDisposable
 
     /// <summary>The value of <paramref name="key"/>, or null when there is none.</summary>
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
-    public async ValueTask<byte[]?> GetAsync(CacheKey key, CancellationToken cancellation = default)
+    public ValueTask<byte[]?> GetAsync(CacheKey key, CancellationToken cancellation = default) =>
+        _core.Near is { } near ? GetNearAsync(near, key, cancellation) : GetRemoteAsync(key, cancellation);
+
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    private async ValueTask<byte[]?> GetRemoteAsync(CacheKey key, CancellationToken cancellation)
     {
         var operation = Operation.Rent("GET", OperationKind.Read, 2);
         operation.AddKey(key);
         var reply = await _core.ExecuteAsync(operation, _timeout, cancellation).ConfigureAwait(false);
         return reply.IsNull ? null : Expect(reply, "GET", RespType.BulkString).Bytes;
+    }
+
+    private async ValueTask<byte[]?> GetNearAsync(NearCache near, CacheKey key, CancellationToken cancellation)
+    {
+        string nearKey = NearCache.KeyOf(key);
+        if (near.TryGet(nearKey) is { } cached) return cached;
+        long stamp = near.Stamp;
+        var value = await GetRemoteAsync(key, cancellation).ConfigureAwait(false);
+        if (value is not null) near.Store(nearKey, value, stamp);
+        return value;
     }
 
     public async ValueTask<string?> GetStringAsync(CacheKey key, CancellationToken cancellation = default) =>

@@ -44,6 +44,13 @@ public sealed class AkkaCacheClientOptions
     /// <summary>Most -MOVED/-ASK redirects one call follows before it fails.</summary>
     public int MaxRedirects { get; set; } = 16;
 
+    /// <summary>
+    /// Entries of the near cache (0, the default, turns it off). When on, connections speak RESP3 with CLIENT TRACKING
+    /// ON, GET results are kept in this process (least recently used go first) and served from it until the node
+    /// sends an invalidation, this client writes the key, or a connection is lost.
+    /// </summary>
+    public int NearCacheMaxEntries { get; set; }
+
     /// <summary>A node embedded in this process (AkkaCache.Hosting sets it): connections to it stay in process.</summary>
     public IInProcessNode? InProcessNode { get; set; }
 
@@ -72,6 +79,7 @@ public sealed class AkkaCacheClientOptions
         Positive(ReconnectBackoffMax, nameof(ReconnectBackoffMax));
         Positive(RetryDelay, nameof(RetryDelay));
         if (ConnectionsPerNode is < 1 or > 64) throw new ArgumentException("ConnectionsPerNode must be 1..64.", nameof(ConnectionsPerNode));
+        if (NearCacheMaxEntries < 0) throw new ArgumentException("NearCacheMaxEntries must be 0 (off) or positive.", nameof(NearCacheMaxEntries));
         if (MaxRedirects < 1) throw new ArgumentException("MaxRedirects must be at least 1.", nameof(MaxRedirects));
     }
 
@@ -82,7 +90,7 @@ public sealed class AkkaCacheClientOptions
 
     /// <summary>
     /// Parses "host:port[,host:port...][,key=value...]" with keys password, user, connectTimeout and timeout (ms),
-    /// connectionsPerNode, readFromReplicas.
+    /// connectionsPerNode, readFromReplicas, nearCacheMaxEntries.
     /// </summary>
     public static AkkaCacheClientOptions Parse(string configuration)
     {
@@ -107,6 +115,7 @@ public sealed class AkkaCacheClientOptions
                 case "timeout": options.OperationTimeout = Milliseconds(key, value); break;
                 case "connectionspernode": options.ConnectionsPerNode = Integer(key, value); break;
                 case "readfromreplicas": options.ReadFromReplicas = Boolean(key, value); break;
+                case "nearcachemaxentries": options.NearCacheMaxEntries = Integer(key, value); break;
                 default: throw new ArgumentException($"Unknown client setting '{key}' in the configuration string.", nameof(configuration));
             }
         }

@@ -2,6 +2,7 @@ using AkkaCache.Cluster.ControlPlane;
 using AkkaCache.Cluster.Replication;
 using AkkaCache.Cluster.Sharding;
 using AkkaCache.Core;
+using AkkaCache.Core.Storage;
 using AkkaCache.Protocol;
 using AkkaCache.Server.Commands;
 using AkkaCache.Server.Configuration;
@@ -31,6 +32,8 @@ internal sealed class CacheNode : IDisposable
             HotKeyMinRate = options.HotKeyMinRate,
         }, time);
         Keyspace = new KeyspaceNotifier(PubSub, () => NowMs);
+        Tracking = new ClientTracking(Clients, PubSub, () => NowMs);
+        _removals = new RemovalFanout(Keyspace, Tracking);
         ApplyKeyspaceEvents(KeyspaceNotifier.Parse(options.NotifyKeyspaceEvents) ?? KeyspaceEvents.None);
         Config = new ConfigStore(this);
         PubSub.Limit = OutputBufferLimit.Parse(Config.Get("client-output-buffer-limit"), "pubsub");
@@ -47,6 +50,7 @@ internal sealed class CacheNode : IDisposable
     public ClientRegistry Clients { get; } = new();
     public PubSubRegistry PubSub { get; } = new();
     public KeyspaceNotifier Keyspace { get; }
+    public ClientTracking Tracking { get; }
     public bool InlineWhenIdle { get; }
     public long StartedMs { get; }
     public string RunId { get; }
@@ -55,7 +59,28 @@ internal sealed class CacheNode : IDisposable
     public void ApplyKeyspaceEvents(KeyspaceEvents flags)
     {
         Keyspace.Flags = flags;
-        Engine.RemovalListener = Keyspace.IsOn(KeyspaceEvents.Expired) || Keyspace.IsOn(KeyspaceEvents.Evicted) ? Keyspace : null;
+        ApplyRemovalListener();
+    }
+
+    private readonly RemovalFanout _removals;
+
+    /// <summary>
+    /// The engine has one removal hook: it is set only while keyspace notifications of expired / evicted are on or a
+    /// connection tracks keys, so a node with neither pays one null check per removal.
+    /// </summary>
+    public void ApplyRemovalListener()
+    {
+        bool keyspace = Keyspace.IsOn(KeyspaceEvents.Expired) || Keyspace.IsOn(KeyspaceEvents.Evicted);
+        Engine.RemovalListener = keyspace || Tracking.IsOn ? _removals : null;
+    }
+
+    private sealed class RemovalFanout(IRemovalListener keyspace, IRemovalListener tracking) : IRemovalListener
+    {
+        public void OnRemoved(ReadOnlySpan<byte> key, RemovalCause cause)
+        {
+            keyspace.OnRemoved(key, cause);
+            tracking.OnRemoved(key, cause);
+        }
     }
 
     /// <summary>The port actually listened on (differs from the setting when that is 0).</summary>

@@ -27,6 +27,7 @@ internal sealed class ClientCore : IAsyncDisposable
         Options = options;
         Logger = logger;
         Diagnostics = new ClientDiagnostics(logger, meters);
+        if (options.NearCacheMaxEntries > 0) Near = new NearCache(options.NearCacheMaxEntries);
         // one timer for the whole client: deadlines of calls in flight, and the periodic slot-map refresh
         var tick = TimeSpan.FromMilliseconds(Math.Clamp(options.OperationTimeout.TotalMilliseconds / 10, 10, 100));
         _timer = new Timer(static state => ((ClientCore)state!).OnTick(), this, tick, tick);
@@ -35,6 +36,8 @@ internal sealed class ClientCore : IAsyncDisposable
     public AkkaCacheClientOptions Options { get; }
     public ILogger Logger { get; }
     public ClientDiagnostics Diagnostics { get; }
+    /// <summary>Null unless <see cref="AkkaCacheClientOptions.NearCacheMaxEntries"/> turns it on.</summary>
+    public NearCache? Near { get; }
     public SlotMap? Map => _map;
     public IEnumerable<NodeEntry> Nodes => _nodes.Values;
 
@@ -146,6 +149,12 @@ internal sealed class ClientCore : IAsyncDisposable
         long start = Stopwatch.GetTimestamp();
         operation.Deadline = start + (long)(timeout.TotalSeconds * Stopwatch.Frequency);
         operation.WatchCancellation(cancellation);
+        // every write through this client, whichever API sent it: the node's push would come only after the reply,
+        // and the caller's next read must not see the old value
+        if (Near is { } near && operation.Kind != OperationKind.Read)
+        {
+            for (int i = 0; i < operation.KeyCount; i++) near.Remove(NearCache.KeyOf(operation.Key(i)));
+        }
         var name = operation.Name!;
         try
         {

@@ -137,6 +137,8 @@ internal sealed class NodeConnection : IAsyncDisposable
             }
             _transport = transport;
             _state = State.Ready;
+            // a connection made again: whatever was cached before it may have changed unseen
+            _core.Near?.Clear();
             _failures = 0;
             _lastError = null;
         }
@@ -144,7 +146,10 @@ internal sealed class NodeConnection : IAsyncDisposable
         _ = ReadLoopAsync(transport);
     }
 
-    /// <summary>AUTH and READONLY before the connection carries calls; an AUTH refusal is not worth retrying.</summary>
+    /// <summary>
+    /// AUTH, READONLY, and for the near cache HELLO 3 and CLIENT TRACKING ON, before the connection carries calls; a
+    /// refusal other than READONLY's is not worth retrying.
+    /// </summary>
     private async Task HandshakeAsync(INodeTransport transport, CancellationToken cancellation)
     {
         var options = _core.Options;
@@ -152,6 +157,12 @@ internal sealed class NodeConnection : IAsyncDisposable
         if (!string.IsNullOrEmpty(options.Password))
             commands.Add(options.User is { Length: > 0 } user ? ["AUTH", user, options.Password] : ["AUTH", options.Password]);
         if (options.ReadFromReplicas) commands.Add(["READONLY"]);
+        if (_core.Near is not null)
+        {
+            // invalidation pushes need RESP3 on this very connection: the node tracks the keys each connection read
+            commands.Add(["HELLO", "3"]);
+            commands.Add(["CLIENT", "TRACKING", "ON"]);
+        }
         if (commands.Count == 0) return;
         var buffer = new System.Buffers.ArrayBufferWriter<byte>();
         foreach (var command in commands)
@@ -164,7 +175,7 @@ internal sealed class NodeConnection : IAsyncDisposable
             if (Reply.TryRead(receive.AsSpan(0, length), out var reply, out int consumed))
             {
                 // READONLY is refused by a standalone node, which serves reads anyway; a refused AUTH is fatal
-                if (reply.IsError && commands[i][0] == "AUTH")
+                if (reply.IsError && commands[i][0] is "AUTH" or "HELLO" or "CLIENT")
                     throw new AkkaCacheException($"{EndPoint} refused {commands[i][0]}: {reply.Text}");
                 receive.AsSpan(consumed, length - consumed).CopyTo(receive);
                 length -= consumed;
@@ -278,6 +289,12 @@ internal sealed class NodeConnection : IAsyncDisposable
                 while (Reply.TryRead(buffer.Unread, out var reply, out int consumed))
                 {
                     buffer.Consume(consumed);
+                    // out-of-band frames (RESP3 push): no call waits for them
+                    if (reply.Type == RespType.Push)
+                    {
+                        if (reply.Value is { } push) _core.Near?.TryApplyPush(push);
+                        continue;
+                    }
                     Operation? operation;
                     lock (_gate)
                     {
@@ -322,6 +339,8 @@ internal sealed class NodeConnection : IAsyncDisposable
             for (int i = 0; i < count; i++) ordered[i] = failed[(head + i) % failed.Length];
             failed = ordered;
         }
+        // invalidations sent while the connection was down are lost, so nothing near-cached can be trusted any more
+        _core.Near?.Clear();
         transport.Abort();
         _ = transport.DisposeAsync();
         var failure = new AkkaCacheConnectionException(EndPoint, $"The connection to {EndPoint} was lost: {error.Message}", error);

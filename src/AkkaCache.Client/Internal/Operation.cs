@@ -24,6 +24,9 @@ internal sealed class Operation : IValueTaskSource<Reply>
     private int _completed;   // 1 once this attempt has its outcome
     private int _owners;
     private CancellationTokenRegistration _cancellation;
+    // where the keys are in _command (start, length pairs): a write drops them from the near cache
+    private int[] _keys = new int[4];
+    private int _keyCount;
 
     public int Slot { get; private set; } = -1;
     public OperationKind Kind { get; private set; }
@@ -40,6 +43,7 @@ internal sealed class Operation : IValueTaskSource<Reply>
         operation.Kind = kind;
         operation.Slot = -1;
         operation._length = 0;
+        operation._keyCount = 0;
         operation.WriteHeader('*', arguments);
         operation.Add(name);
         return operation;
@@ -105,7 +109,16 @@ internal sealed class Operation : IValueTaskSource<Reply>
             EndArgument(bytes.Length);
         }
         Slot = HashSlot.Of(_command.AsSpan(start, _length - 2 - start));
+        if (_keys.Length < 2 * _keyCount + 2) Array.Resize(ref _keys, _keys.Length * 2);
+        _keys[2 * _keyCount] = start;
+        _keys[2 * _keyCount + 1] = _length - 2 - start;
+        _keyCount++;
     }
+
+    public int KeyCount => _keyCount;
+
+    /// <summary>The bytes of key <paramref name="index"/>, as added with <see cref="AddKey"/>.</summary>
+    public ReadOnlySpan<byte> Key(int index) => _command.AsSpan(_keys[2 * index], _keys[2 * index + 1]);
 
     private void WriteHeader(char marker, int count)
     {

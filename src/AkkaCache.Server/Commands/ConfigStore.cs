@@ -178,6 +178,7 @@ internal sealed class ConfigStore
         Stored("slowlog-max-len", "128", Integer(0, long.MaxValue));
         Stored("latency-monitor-threshold", "0", Integer(0, long.MaxValue));
         Stored("latency-tracking", "yes", Bool);
+        Add("tracking-table-max-keys", () => Num(node.Tracking.MaxKeys), Integer(0, long.MaxValue), v => node.Tracking.MaxKeys = (long)v);
         Stored("tcp-keepalive", "300", Integer(0, int.MaxValue));
         // the pubsub class is enforced on subscribers (disconnected past it); the others are kept for clients that read them
         _values["client-output-buffer-limit"] = MergeOutputBufferLimits(DefaultOutputBufferLimits, options.ClientOutputBufferLimit).Merged!;

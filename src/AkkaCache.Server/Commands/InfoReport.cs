@@ -164,7 +164,7 @@ internal static class InfoReport
             Field("client_recent_max_input_buffer", 0);
             Field("client_recent_max_output_buffer", 0);
             Field("blocked_clients", 0);
-            Field("tracking_clients", 0);
+            Field("tracking_clients", node.Tracking.TrackerCount);
             Field("pubsub_clients", node.Clients.All.Count(c => c.IsPubSub));
             Field("watching_clients", node.Clients.All.Count(c => c.WatchedKeys > 0));
             Field("clients_in_timeout_table", 0);
@@ -314,9 +314,10 @@ internal static class InfoReport
             Field("active_defrag_key_misses", 0);
             Field("total_active_defrag_time", 0);
             Field("current_active_defrag_time", 0);
-            Field("tracking_total_keys", 0);
-            Field("tracking_total_items", 0);
-            Field("tracking_total_prefixes", 0);
+            var tracking = node.Tracking.Counts();
+            Field("tracking_total_keys", tracking.Keys);
+            Field("tracking_total_items", tracking.Items);
+            Field("tracking_total_prefixes", tracking.Prefixes);
             Field("unexpected_error_replies", 0);
             Field("total_error_replies", 0);
             Field("dump_payload_sanitizations", 0);

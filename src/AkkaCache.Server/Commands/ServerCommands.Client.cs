@@ -24,7 +24,8 @@ internal static partial class ServerCommands
         new("GETREDIR", 2, ClientFlags, "GETREDIR", "Return the client ID we are redirecting to when tracking is enabled.", "6.0.0"),
         new("UNPAUSE", 2, ClientFlags | CommandFlags.Admin, "UNPAUSE", "Stop the current client pause, resuming traffic.", "6.2.0"),
         new("PAUSE", -3, ClientFlags | CommandFlags.Admin, "PAUSE <timeout> [WRITE|ALL]", "Suspend clients (not supported).", "3.0.0"),
-        new("TRACKING", -3, ClientFlags, "TRACKING (ON|OFF) [REDIRECT <id>] [BCAST] [PREFIX <prefix> [...]] [OPTIN] [OPTOUT] [NOLOOP]", "Control server assisted client side caching (only OFF is supported).", "6.0.0"),
+        new("TRACKING", -3, ClientFlags, "TRACKING (ON|OFF) [REDIRECT <id>] [BCAST] [PREFIX <prefix> [...]] [OPTIN] [OPTOUT] [NOLOOP]", "Enable or disable server assisted client side caching support.", "6.0.0"),
+        new("TRACKINGINFO", 2, ClientFlags, "TRACKINGINFO", "Return information about server assisted client side caching for the current connection.", "6.2.0"),
         new("CACHING", 3, ClientFlags, "CACHING (YES|NO)", "Enable/disable tracking of the keys for next command in OPTIN/OPTOUT modes.", "6.0.0"),
         new("HELP", 2, ClientFlags, "HELP", "Returns helpful text about the different subcommands.", "5.0.0"),
     ];
@@ -72,17 +73,19 @@ internal static partial class ServerCommands
                 else writer.WriteError("ERR syntax error");
                 break;
             case "GETREDIR":
-                writer.WriteInteger(-1); // tracking is never on
+                writer.WriteInteger(session.TrackingRedirect);
                 break;
             case "UNPAUSE":
                 writer.WriteOk(); // nothing is ever paused
                 break;
             case "TRACKING":
-                if (Ascii.EqualsIgnoreCase(request[2], "OFF"u8) && request.Count == 3) writer.WriteOk();
-                else writer.WriteError("ERR CLIENT TRACKING is not supported by AkkaCache");
+                session.ClientTracking(request);
+                break;
+            case "TRACKINGINFO":
+                session.ClientTrackingInfo();
                 break;
             case "CACHING":
-                writer.WriteError("ERR CLIENT CACHING can be called only when the client is in tracking mode with OPTIN or OPTOUT mode enabled");
+                session.ClientCaching(request);
                 break;
             case "PAUSE":
                 writer.WriteError("ERR CLIENT PAUSE is not supported by AkkaCache");

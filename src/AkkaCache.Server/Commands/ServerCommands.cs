@@ -76,10 +76,11 @@ internal static partial class ServerCommands
         session.CloseRequested = true;
     }
 
-    /// <summary>RESET: the connection as if new (Redis's clearClientConnectionState): no transaction, watches or subscriptions, RESP2, no name, authentication as a new connection has it.</summary>
+    /// <summary>RESET: the connection as if new (Redis's clearClientConnectionState): no transaction, watches, subscriptions or tracking, RESP2, no name, authentication as a new connection has it.</summary>
     private static void Reset(ClientSession session, in Request request)
     {
         session.LeaveAllSubscriptions();
+        session.StopTracking();
         if (session.InTransaction) session.DiscardTransaction();
         else session.ClearWatches();
         session.Protocol = RespVersion.Resp2;

@@ -144,6 +144,7 @@ internal sealed partial class ClientSession
                 command.Handler(this, request);
                 if (_node.Replication is not null && (command.Flags & (CommandFlags.Write | CommandFlags.NotReplicated)) == CommandFlags.Write) Replicate(command, request);
                 RecordAccesses(command, request);
+                if (_node.Tracking.IsOn) TrackCommand(command, request);
                 Info.Commands++;
             }
         }

@@ -70,7 +70,7 @@ internal sealed partial class ClientSession
             while (!CloseRequested)
             {
                 long queryBufferLimit = _node.Options.ClientQueryBufferLimitBytes;
-                int received = _subscriber is { Count: > 0 } subscriber
+                int received = _subscriber is { } subscriber && (subscriber.Count > 0 || subscriber.Tracking)
                     ? await ReceiveWhileSubscribedAsync(subscriber, queryBufferLimit, cancellation)
                     : await _connection.ReceiveAsync(queryBufferLimit, cancellation);
                 if (received == 0) break;
@@ -152,6 +152,7 @@ internal sealed partial class ClientSession
             return false;
         }
         Info.LastCommand = command.LowerName;
+        if (_tracker is not null) TakeCachingFlag();
         if (!command.ArityMatches(request.Count))
         {
             Writer.WriteError($"ERR wrong number of arguments for '{command.LowerName}' command");
@@ -234,6 +235,7 @@ internal sealed partial class ClientSession
                 command.Handler(this, request);
                 if (_node.Replication is not null && (command.Flags & (CommandFlags.Write | CommandFlags.NotReplicated)) == CommandFlags.Write) Replicate(command, request);
                 RecordAccesses(command, request);
+                if (_node.Tracking.IsOn) TrackCommand(command, request);
             }
             else if (ReferenceEquals(command, TransactionCommands.Exec))
             {
@@ -349,6 +351,7 @@ internal sealed partial class ClientSession
     {
         if (_proxy is { } proxy) _ = proxy.DisposeAsync().AsTask();
         ClearWatches();
+        OnClosedTracking();
         OnClosedPubSub();
         _node.Clients.Remove(Info);
     }

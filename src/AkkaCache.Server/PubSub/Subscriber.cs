@@ -146,6 +146,77 @@ internal sealed class Subscriber
         return true;
     }
 
+    /// <summary>
+    /// CLIENT TRACKING: set while this connection tracks keys, so its session waits for pushes as a subscriber does
+    /// even with no channel subscribed.
+    /// </summary>
+    public volatile bool Tracking;
+
+    private static readonly byte[] InvalidateChannel = "__redis__:invalidate"u8.ToArray();
+
+    /// <summary>
+    /// Encodes one tracking invalidation (Redis's sendTrackingMessage): a <c>invalidate</c> push in RESP3; in RESP2 a
+    /// <c>__redis__:invalidate</c> message, which only a subscribed connection (a REDIRECT target) can take, else it
+    /// is dropped. A null <paramref name="key"/> (<paramref name="all"/>) means every key (FLUSHALL). False when not delivered.
+    /// </summary>
+    public bool DeliverInvalidation(ReadOnlySpan<byte> key, bool all, OutputBufferLimit limit, long nowMs)
+    {
+        TaskCompletionSource? wake;
+        bool overLimit;
+        lock (_gate)
+        {
+            if (_closed) return false;
+            if (_writer.Version == RespVersion.Resp2)
+            {
+                if (_channelCount + _patternCount == 0) return false;
+                _writer.WritePushHeader(3);
+                _writer.WriteBulkString("message"u8);
+                _writer.WriteBulkString(InvalidateChannel);
+            }
+            else
+            {
+                _writer.WritePushHeader(2);
+                _writer.WriteBulkString("invalidate"u8);
+            }
+            if (all) _writer.WriteNull();
+            else
+            {
+                _writer.WriteArrayHeader(1);
+                _writer.WriteBulkString(key);
+            }
+            overLimit = IsOverLimit(limit, nowMs) || _outbox.Length > MaxOutboxBytes;
+            if (overLimit) CloseLocked();
+            wake = _wake;
+            _wake = null;
+        }
+        wake?.TrySetResult();
+        if (overLimit) _disconnect();
+        return true;
+    }
+
+    /// <summary>
+    /// RESP3 only: the <c>tracking-redir-broken</c> push Redis sends a tracking connection whose REDIRECT target has
+    /// gone, naming it, so the client knows its invalidations are being lost.
+    /// </summary>
+    public void DeliverRedirectBroken(long targetId, OutputBufferLimit limit, long nowMs)
+    {
+        TaskCompletionSource? wake;
+        bool overLimit;
+        lock (_gate)
+        {
+            if (_closed || _writer.Version == RespVersion.Resp2) return;
+            _writer.WritePushHeader(2);
+            _writer.WriteBulkString("tracking-redir-broken"u8);
+            _writer.WriteInteger(targetId);
+            overLimit = IsOverLimit(limit, nowMs) || _outbox.Length > MaxOutboxBytes;
+            if (overLimit) CloseLocked();
+            wake = _wake;
+            _wake = null;
+        }
+        wake?.TrySetResult();
+        if (overLimit) _disconnect();
+    }
+
     /// <summary>Redis's checkClientOutputBufferLimits: over the hard limit at once, over the soft one for longer than its seconds.</summary>
     private bool IsOverLimit(OutputBufferLimit limit, long nowMs)
     {
