@@ -39,14 +39,42 @@ public static class RespRequestEncoder
     {
         ArgumentNullException.ThrowIfNull(output);
         ArgumentNullException.ThrowIfNull(args);
+        WriteArrayHeader(output, args.Count);
+        for (int i = 0; i < args.Count; i++) WriteBulk(output, args[i].Span);
+    }
 
-        // The writer speaks the same framing for headers and bulk payloads; the version does not matter.
-        var writer = new RespWriter(output, RespVersion.Resp2);
-        writer.WriteArrayHeader(args.Count);
-        for (int i = 0; i < args.Count; i++)
-        {
-            writer.WriteBulkString(args[i].Span);
-        }
+    /// <summary>"*count\r\n": the start of a request of <paramref name="count"/> arguments, written piece by piece.</summary>
+    public static void WriteArrayHeader(IBufferWriter<byte> output, int count)
+    {
+        var span = output.GetSpan(RespNumbers.MaxInt64Length + 3);
+        output.Advance(WriteHeader(span, (byte)'*', count));
+    }
+
+    /// <summary>One argument: "$len\r\nbytes\r\n".</summary>
+    public static void WriteBulk(IBufferWriter<byte> output, ReadOnlySpan<byte> value)
+    {
+        var span = output.GetSpan(BulkLength(value.Length));
+        int at = WriteHeader(span, (byte)'$', value.Length);
+        value.CopyTo(span[at..]);
+        at += value.Length;
+        span[at++] = (byte)'\r';
+        span[at++] = (byte)'\n';
+        output.Advance(at);
+    }
+
+    /// <summary>One argument holding a number in decimal, as Redis clients send numbers.</summary>
+    public static void WriteBulk(IBufferWriter<byte> output, long value)
+    {
+        Span<byte> digits = stackalloc byte[RespNumbers.MaxInt64Length];
+        WriteBulk(output, digits[..RespNumbers.FormatInt64(value, digits)]);
+    }
+
+    /// <summary>The bytes <see cref="WriteBulk(IBufferWriter{byte}, ReadOnlySpan{byte})"/> writes for a value of <paramref name="length"/> bytes.</summary>
+    public static int BulkLength(int length)
+    {
+        int digits = 1;
+        for (int rest = length; rest >= 10; rest /= 10) digits++;
+        return 1 + digits + 2 + length + 2;
     }
 
     private static int WriteHeader(Span<byte> span, byte marker, int value)

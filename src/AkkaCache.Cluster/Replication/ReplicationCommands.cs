@@ -1,5 +1,5 @@
 using System.Buffers;
-using System.Buffers.Text;
+using AkkaCache.Protocol;
 
 namespace AkkaCache.Cluster.Replication;
 
@@ -24,84 +24,52 @@ public static class ReplicationCommands
 
     public static void WriteSet(IBufferWriter<byte> output, int shard, long seq, ReadOnlySpan<byte> key, ReadOnlySpan<byte> value, long expireAtMs)
     {
-        WriteHeader(output, 6);
-        WriteBulk(output, "AC.RSET"u8);
-        WriteBulk(output, shard);
-        WriteBulk(output, seq);
-        WriteBulk(output, key);
-        WriteBulk(output, value);
-        WriteBulk(output, expireAtMs);
+        RespRequestEncoder.WriteArrayHeader(output, 6);
+        RespRequestEncoder.WriteBulk(output, "AC.RSET"u8);
+        RespRequestEncoder.WriteBulk(output, shard);
+        RespRequestEncoder.WriteBulk(output, seq);
+        RespRequestEncoder.WriteBulk(output, key);
+        RespRequestEncoder.WriteBulk(output, value);
+        RespRequestEncoder.WriteBulk(output, expireAtMs);
     }
 
     public static void WriteDelete(IBufferWriter<byte> output, int shard, long seq, ReadOnlySpan<byte> key)
     {
-        WriteHeader(output, 4);
-        WriteBulk(output, "AC.RDEL"u8);
-        WriteBulk(output, shard);
-        WriteBulk(output, seq);
-        WriteBulk(output, key);
+        RespRequestEncoder.WriteArrayHeader(output, 4);
+        RespRequestEncoder.WriteBulk(output, "AC.RDEL"u8);
+        RespRequestEncoder.WriteBulk(output, shard);
+        RespRequestEncoder.WriteBulk(output, seq);
+        RespRequestEncoder.WriteBulk(output, key);
     }
 
     public static void WriteClear(IBufferWriter<byte> output, int shard, long seq)
     {
-        WriteHeader(output, 3);
-        WriteBulk(output, "AC.RCLEAR"u8);
-        WriteBulk(output, shard);
-        WriteBulk(output, seq);
+        RespRequestEncoder.WriteArrayHeader(output, 3);
+        RespRequestEncoder.WriteBulk(output, "AC.RCLEAR"u8);
+        RespRequestEncoder.WriteBulk(output, shard);
+        RespRequestEncoder.WriteBulk(output, seq);
     }
 
     public static void WriteSync(IBufferWriter<byte> output, int shard)
     {
-        WriteHeader(output, 2);
-        WriteBulk(output, "AC.RSYNC"u8);
-        WriteBulk(output, shard);
+        RespRequestEncoder.WriteArrayHeader(output, 2);
+        RespRequestEncoder.WriteBulk(output, "AC.RSYNC"u8);
+        RespRequestEncoder.WriteBulk(output, shard);
     }
 
     public static void WriteMark(IBufferWriter<byte> output, int shard, long seq)
     {
-        WriteHeader(output, 3);
-        WriteBulk(output, "AC.RMARK"u8);
-        WriteBulk(output, shard);
-        WriteBulk(output, seq);
+        RespRequestEncoder.WriteArrayHeader(output, 3);
+        RespRequestEncoder.WriteBulk(output, "AC.RMARK"u8);
+        RespRequestEncoder.WriteBulk(output, shard);
+        RespRequestEncoder.WriteBulk(output, seq);
     }
 
     public static void WriteHello(IBufferWriter<byte> output, string memberId, long incarnation)
     {
-        WriteHeader(output, 3);
-        WriteBulk(output, "AC.RHELLO"u8);
-        WriteBulk(output, System.Text.Encoding.UTF8.GetBytes(memberId));
-        WriteBulk(output, incarnation);
-    }
-
-    private static void WriteHeader(IBufferWriter<byte> output, int count)
-    {
-        var span = output.GetSpan(16);
-        span[0] = (byte)'*';
-        Utf8Formatter.TryFormat(count, span[1..], out int written);
-        span[1 + written] = (byte)'\r';
-        span[2 + written] = (byte)'\n';
-        output.Advance(3 + written);
-    }
-
-    private static void WriteBulk(IBufferWriter<byte> output, ReadOnlySpan<byte> value)
-    {
-        var span = output.GetSpan(value.Length + 16);
-        span[0] = (byte)'$';
-        Utf8Formatter.TryFormat(value.Length, span[1..], out int written);
-        int at = 1 + written;
-        span[at++] = (byte)'\r';
-        span[at++] = (byte)'\n';
-        value.CopyTo(span[at..]);
-        at += value.Length;
-        span[at++] = (byte)'\r';
-        span[at++] = (byte)'\n';
-        output.Advance(at);
-    }
-
-    private static void WriteBulk(IBufferWriter<byte> output, long value)
-    {
-        Span<byte> digits = stackalloc byte[20];
-        Utf8Formatter.TryFormat(value, digits, out int length);
-        WriteBulk(output, digits[..length]);
+        RespRequestEncoder.WriteArrayHeader(output, 3);
+        RespRequestEncoder.WriteBulk(output, "AC.RHELLO"u8);
+        RespRequestEncoder.WriteBulk(output, System.Text.Encoding.UTF8.GetBytes(memberId));
+        RespRequestEncoder.WriteBulk(output, incarnation);
     }
 }

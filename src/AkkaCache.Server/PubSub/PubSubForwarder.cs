@@ -1,5 +1,4 @@
 using System.Buffers;
-using System.Buffers.Text;
 using System.Net.Sockets;
 using System.Threading.Tasks.Sources;
 using AkkaCache.Cluster.Topology;
@@ -132,7 +131,7 @@ internal sealed class PubSubForwarder(string selfId, string? password, Func<Clus
 
         public void Enqueue(ReadOnlySpan<byte> channel, ReadOnlySpan<byte> message)
         {
-            int size = CommandHeader.Length + BulkSize(channel.Length) + BulkSize(message.Length);
+            int size = CommandHeader.Length + RespRequestEncoder.BulkLength(channel.Length) + RespRequestEncoder.BulkLength(message.Length);
             bool wake;
             lock (_gate)
             {
@@ -143,30 +142,11 @@ internal sealed class PubSubForwarder(string selfId, string? password, Func<Clus
                 }
                 wake = _pending.WrittenCount == 0;
                 _pending.Write(CommandHeader);
-                WriteBulk(_pending, channel);
-                WriteBulk(_pending, message);
+                RespRequestEncoder.WriteBulk(_pending, channel);
+                RespRequestEncoder.WriteBulk(_pending, message);
                 _pendingMessages++;
             }
             if (wake) _signal.Set();
-        }
-
-        private static int BulkSize(int length) => 1 + Digits(length) + 2 + length + 2;
-
-        private static int Digits(int value) => value < 10 ? 1 : (int)Math.Floor(Math.Log10(value)) + 1;
-
-        private static void WriteBulk(ArrayBufferWriter<byte> output, ReadOnlySpan<byte> value)
-        {
-            var span = output.GetSpan(BulkSize(value.Length));
-            span[0] = (byte)'$';
-            Utf8Formatter.TryFormat(value.Length, span[1..], out int digits);
-            int at = 1 + digits;
-            span[at++] = (byte)'\r';
-            span[at++] = (byte)'\n';
-            value.CopyTo(span[at..]);
-            at += value.Length;
-            span[at++] = (byte)'\r';
-            span[at++] = (byte)'\n';
-            output.Advance(at);
         }
 
         private async Task RunAsync()

@@ -136,13 +136,9 @@ internal sealed class Subscriber
                 _writer.WriteBulkString(message);
                 overLimit = IsOverLimit(limit, nowMs);
             }
-            if (overLimit) CloseLocked();
-            wake = _wake;
-            _wake = null;
+            wake = TakeWakeLocked(close: overLimit);
         }
-        wake?.TrySetResult();
-        // outside the lock: shutting the socket down ends the session, which then leaves every channel
-        if (overLimit) _disconnect();
+        AfterFrame(wake, overLimit);
         return true;
     }
 
@@ -185,12 +181,9 @@ internal sealed class Subscriber
                 _writer.WriteBulkString(key);
             }
             overLimit = IsOverLimit(limit, nowMs) || _outbox.Length > MaxOutboxBytes;
-            if (overLimit) CloseLocked();
-            wake = _wake;
-            _wake = null;
+            wake = TakeWakeLocked(close: overLimit);
         }
-        wake?.TrySetResult();
-        if (overLimit) _disconnect();
+        AfterFrame(wake, overLimit);
         return true;
     }
 
@@ -209,12 +202,9 @@ internal sealed class Subscriber
             _writer.WriteBulkString("tracking-redir-broken"u8);
             _writer.WriteInteger(targetId);
             overLimit = IsOverLimit(limit, nowMs) || _outbox.Length > MaxOutboxBytes;
-            if (overLimit) CloseLocked();
-            wake = _wake;
-            _wake = null;
+            wake = TakeWakeLocked(close: overLimit);
         }
-        wake?.TrySetResult();
-        if (overLimit) _disconnect();
+        AfterFrame(wake, overLimit);
     }
 
     /// <summary>Redis's checkClientOutputBufferLimits: over the hard limit at once, over the soft one for longer than its seconds.</summary>
@@ -294,16 +284,27 @@ internal sealed class Subscriber
         }
     }
 
+    /// <summary>Under the lock, after a frame went into the outbox or at the end: closes if asked (a subscriber past its limit) and takes the session's wake-up.</summary>
+    private TaskCompletionSource? TakeWakeLocked(bool close)
+    {
+        if (close) CloseLocked();
+        var wake = _wake;
+        _wake = null;
+        return wake;
+    }
+
+    /// <summary>Outside the lock: wakes the session; shutting the socket down ends it, and it then leaves every channel.</summary>
+    private void AfterFrame(TaskCompletionSource? wake, bool overLimit)
+    {
+        wake?.TrySetResult();
+        if (overLimit) _disconnect();
+    }
+
     /// <summary>The connection is gone: no more messages, memory given back.</summary>
     public void Close()
     {
         TaskCompletionSource? wake;
-        lock (_gate)
-        {
-            CloseLocked();
-            wake = _wake;
-            _wake = null;
-        }
+        lock (_gate) wake = TakeWakeLocked(close: true);
         wake?.TrySetResult();
     }
 
