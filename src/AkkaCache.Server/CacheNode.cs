@@ -1,4 +1,5 @@
 using AkkaCache.Cluster.ControlPlane;
+using AkkaCache.Cluster.HotKeys;
 using AkkaCache.Cluster.Replication;
 using AkkaCache.Cluster.Sharding;
 using AkkaCache.Core;
@@ -93,6 +94,9 @@ internal sealed class CacheNode : IDisposable
 
     public ReplicationHub? Replication { get; private set; }
 
+    /// <summary>Copies this node's hot keys to the other members and holds theirs; null when standalone or turned off.</summary>
+    public HotKeyReplicator? HotKeys { get; private set; }
+
     /// <summary>Forwards this node's PUBLISHes to the other members; null for a standalone node.</summary>
     public PubSubForwarder? PubSubForwarder { get; private set; }
 
@@ -139,6 +143,23 @@ internal sealed class CacheNode : IDisposable
         agent.TopologyChanged += _ => forwarder.Refresh();
         forwarder.Refresh();
         PubSubForwarder = forwarder;
+        if (Options.HotKeyReplication && Options.HotKeyDetection)
+        {
+            var hotKeys = new HotKeyReplicator(new HotKeyReplicationSettings
+            {
+                SelfId = self.Id,
+                Password = settings.Password,
+                // a holder's copies must lapse before anyone could take over from an owner that stopped answering
+                Lease = settings.SafetyMargin * 0.8,
+                MaxValueBytes = (int)Options.HotKeyMaxValueBytes,
+                Interval = TimeSpan.FromMilliseconds(Math.Max(Options.HotKeyWindow / 2, 50)),
+                MinPromoted = TimeSpan.FromMilliseconds(Math.Max(2L * Options.HotKeyWindow, 1000)),
+                Thresholds = new Core.HotKeys.HotKeyThresholds(Options.HotKeyShare, Options.HotKeyMinRate),
+            }, Engine, Replication, Time, () => agent.Guard.IsValid);
+            agent.TopologyChanged += _ => hotKeys.Refresh(agent.Topology);
+            hotKeys.Refresh(agent.Topology);
+            HotKeys = hotKeys;
+        }
     }
 
     /// <summary>
@@ -195,6 +216,7 @@ internal sealed class CacheNode : IDisposable
     {
         if (Cluster is { } agent) await agent.DisposeAsync();
         if (PubSubForwarder is { } forwarder) await forwarder.DisposeAsync();
+        if (HotKeys is { } hotKeys) await hotKeys.DisposeAsync();
         if (Replication is { } hub) await hub.DisposeAsync();
     }
 

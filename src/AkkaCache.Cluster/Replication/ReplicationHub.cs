@@ -72,6 +72,12 @@ public sealed class ReplicationHub : IAsyncDisposable
     /// <summary>Raised (off the request path) when a migrating shard's target has confirmed every write: the shard may switch owner.</summary>
     public event Action<int, string>? HandoffReady;
 
+    /// <summary>On the shard's actor, as a hand-off starts draining: whatever else serves the shard's keys must stop (hot-key copies).</summary>
+    public event Action<int>? HandoffStarting;
+
+    /// <summary>Whether the shard may be handed over yet; false holds it in Draining until <see cref="RecheckHandoff"/>.</summary>
+    public Func<int, bool>? HandoffGate { get; set; }
+
     public long BytesSent => Volatile.Read(ref _bytesSent);
 
     internal void AddBytesSent(long bytes) => Interlocked.Add(ref _bytesSent, bytes);
@@ -162,11 +168,18 @@ public sealed class ReplicationHub : IAsyncDisposable
             case HandoffPhase.None when SequenceOf(shard) - stream.AckedSeq <= HandoffLagWrites:
                 Engine.Shards[shard].Tell(new BeginHandoff(this, stream));
                 break;
-            case HandoffPhase.Draining when stream.AckedSeq >= Volatile.Read(ref _drainSeq[shard]):
+            case HandoffPhase.Draining when stream.AckedSeq >= Volatile.Read(ref _drainSeq[shard]) && (HandoffGate?.Invoke(shard) ?? true):
                 Volatile.Write(ref _handoff[shard], (int)HandoffPhase.Handed);
                 HandoffReady?.Invoke(shard, stream.Link.Peer.Id);
                 break;
         }
+    }
+
+    /// <summary>What held a hand-off back (<see cref="HandoffGate"/>) has cleared: it goes on if the target is level.</summary>
+    public void RecheckHandoff(int shard)
+    {
+        foreach (var stream in Volatile.Read(ref _streams[shard]))
+            if (stream.IsMigration) OnAcknowledged(stream);
     }
 
     /// <summary>Runs on the shard actor, so no write can slip between reading the last sequence number and refusing writes.</summary>
@@ -179,6 +192,7 @@ public sealed class ReplicationHub : IAsyncDisposable
             Volatile.Write(ref hub._drainSeq[index], hub._seq[index]);
             Volatile.Write(ref hub._handoff[index], (int)HandoffPhase.Draining);
             Interlocked.Increment(ref hub._handoffCount);
+            hub.HandoffStarting?.Invoke(index);
             stream.MarkRequested = true;
             stream.Link.Signal(stream);
             return false;

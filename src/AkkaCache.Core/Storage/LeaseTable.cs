@@ -1,3 +1,5 @@
+using AkkaCache.Protocol;
+
 namespace AkkaCache.Core.Storage;
 
 /// <summary>
@@ -15,7 +17,7 @@ public sealed class LeaseTable
     /// <summary>Key bytes the leases of one shard hold at most (keys may be large); beyond it the oldest is dropped too.</summary>
     public const long MaxLeaseBytes = 1 << 20;
 
-    private readonly Dictionary<byte[], Lease> _leases = new(ByteArrayComparer.Instance);
+    private readonly Dictionary<byte[], Lease> _leases = new(ByteKeyComparer.Instance);
     private readonly Dictionary<byte[], Lease>.AlternateLookup<ReadOnlySpan<byte>> _bySpan;
     // creation order, for dropping the oldest; may hold entries whose lease is gone already (checked by token).
     // Memory is counted per queue entry, not per live lease: a dead entry still holds its key array.
@@ -31,7 +33,7 @@ public sealed class LeaseTable
     public const int MaxStaleValues = 1024;
     public const long MaxStaleBytes = 1 << 20;
 
-    private readonly Dictionary<byte[], Stale> _stale = new(ByteArrayComparer.Instance);
+    private readonly Dictionary<byte[], Stale> _stale = new(ByteKeyComparer.Instance);
     private readonly Dictionary<byte[], Stale>.AlternateLookup<ReadOnlySpan<byte>> _staleBySpan;
     // as _order: bytes are counted while the queue holds the arrays
     private readonly Queue<(byte[] Key, byte[] Value)> _staleOrder = new();
@@ -195,16 +197,5 @@ public sealed class LeaseTable
             _leases.Remove(head.Key);
             if (lease.ExpireAtMs > nowMs) Dropped++;
         }
-    }
-
-    private sealed class ByteArrayComparer : IEqualityComparer<byte[]>, IAlternateEqualityComparer<ReadOnlySpan<byte>, byte[]>
-    {
-        public static readonly ByteArrayComparer Instance = new();
-
-        public bool Equals(byte[]? x, byte[]? y) => x is null ? y is null : y is not null && x.AsSpan().SequenceEqual(y);
-        public int GetHashCode(byte[] obj) => (int)EntryTable.Hash(obj);
-        public bool Equals(ReadOnlySpan<byte> alternate, byte[] other) => alternate.SequenceEqual(other);
-        public int GetHashCode(ReadOnlySpan<byte> alternate) => (int)EntryTable.Hash(alternate);
-        public byte[] Create(ReadOnlySpan<byte> alternate) => alternate.ToArray();
     }
 }

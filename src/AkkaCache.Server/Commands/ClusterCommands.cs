@@ -246,6 +246,8 @@ internal static class ClusterCommands
         if (expireAt != 0 && expireAt <= now) table.Delete(key, hash, now);
         else if (table.Set(key, hash, request[4], expireAt, now, out _) != WriteStatus.Ok) table.Delete(key, hash, now);
         session.Node.Replication!.OnApplied(shard, seq);
+        // clients reading this replica (READONLY) and tracking the key must hear of the primary's write
+        if (session.Node.Tracking.IsOn) session.Node.Tracking.Invalidate(key, null);
     }
 
     private static void ReplicationDelete(ClientSession session, in Request request)
@@ -255,6 +257,7 @@ internal static class ClusterCommands
         var key = request[3];
         table.Delete(key, EntryTable.Hash(key), session.NowMs);
         session.Node.Replication!.OnApplied(shard, seq);
+        if (session.Node.Tracking.IsOn) session.Node.Tracking.Invalidate(key, null);
     }
 
     private static void ReplicationClear(ClientSession session, in Request request)
@@ -263,6 +266,7 @@ internal static class ClusterCommands
         if (!RespNumbers.TryParseInt64(request[2], out long seq)) { session.Reject(shard); return; }
         table.Clear();
         session.Node.Replication!.OnApplied(shard, seq);
+        if (session.Node.Tracking.IsOn) session.Node.Tracking.InvalidateAll();
     }
 
     private static void ReplicationMark(ClientSession session, in Request request)

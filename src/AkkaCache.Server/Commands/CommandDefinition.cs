@@ -29,6 +29,8 @@ internal enum CommandFlags
     SubscribedContext = 8192,
     /// <summary>A write that changes no data replicas hold (AC.GETL's lease): nothing to replicate.</summary>
     NotReplicated = 16384,
+    /// <summary>A read any node may answer from a hot-key copy (GET, MGET, EXISTS, TTL, PTTL).</summary>
+    HotCopyRead = 32768,
 }
 
 /// <summary>The arguments of one request: ranges into the receive buffer, read without copying.</summary>

@@ -304,6 +304,19 @@ internal static class InfoReport
             if (node.PubSubForwarder is { } forwarder) Field("pubsub_forward_dropped", forwarder.Dropped);
             // AkkaCache's own: keys over both hot-key thresholds (AC.HOTKEYS names them)
             Field("hotkeys", HotKeyCommands.PeekCount(node.Engine, node.NowMs));
+            // AkkaCache's own: hot-key replication (cluster mode): keys this node promoted, copies it holds of others',
+            // and the reads it answered from those copies without a hop
+            if (node.HotKeys is { } hotKeys)
+            {
+                var hot = hotKeys.Stats();
+                Field("hotkeys_promoted", hot.Promoted);
+                Field("hotkeys_copies", hot.Copies);
+                Field("hotkeys_promotions", hot.Promotions);
+                Field("hotkeys_demotions", hot.Demotions);
+                Field("hotkeys_local_reads", node.Clients.HotReadsServed);
+                Field("hotkeys_write_waits", hot.WritesWaited);
+                Field("hotkeys_sessions_ended", hot.SessionsEnded);
+            }
             Field("latest_fork_usec", 0);
             Field("total_forks", 0);
             Field("migrate_cached_sockets", 0);

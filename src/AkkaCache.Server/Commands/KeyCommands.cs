@@ -16,15 +16,15 @@ internal static class KeyCommands
     {
         list.Add("DEL", -2, CommandFlags.Write, 1, -1, 1, Del, "generic", "Deletes one or more keys.");
         list.Add("UNLINK", -2, CommandFlags.Write | CommandFlags.Fast, 1, -1, 1, Del, "generic", "Asynchronously deletes one or more keys.");
-        list.Add("EXISTS", -2, CommandFlags.ReadOnly | CommandFlags.Fast, 1, -1, 1, Exists, "generic", "Determines whether one or more keys exist.");
+        list.Add("EXISTS", -2, CommandFlags.ReadOnly | CommandFlags.Fast | CommandFlags.HotCopyRead, 1, -1, 1, Exists, "generic", "Determines whether one or more keys exist.");
         list.Add("TOUCH", -2, CommandFlags.ReadOnly | CommandFlags.Fast, 1, -1, 1, Touch, "generic", "Returns the number of existing keys out of those specified after updating the time they were last accessed.");
         list.Add("TYPE", 2, CommandFlags.ReadOnly | CommandFlags.Fast, 1, 1, 1, Type, "generic", "Determines the type of value stored at a key.");
         list.Add("EXPIRE", -3, CommandFlags.Write | CommandFlags.Fast, 1, 1, 1, (s, in r) => Expire(s, r, 1000, false, "expire"), "generic", "Sets the expiration time of a key in seconds.");
         list.Add("PEXPIRE", -3, CommandFlags.Write | CommandFlags.Fast, 1, 1, 1, (s, in r) => Expire(s, r, 1, false, "pexpire"), "generic", "Sets the expiration time of a key in milliseconds.");
         list.Add("EXPIREAT", -3, CommandFlags.Write | CommandFlags.Fast, 1, 1, 1, (s, in r) => Expire(s, r, 1000, true, "expireat"), "generic", "Sets the expiration time of a key to a Unix timestamp.");
         list.Add("PEXPIREAT", -3, CommandFlags.Write | CommandFlags.Fast, 1, 1, 1, (s, in r) => Expire(s, r, 1, true, "pexpireat"), "generic", "Sets the expiration time of a key to a Unix milliseconds timestamp.");
-        list.Add("TTL", 2, CommandFlags.ReadOnly | CommandFlags.Fast, 1, 1, 1, (s, in r) => Ttl(s, r, 1000, false), "generic", "Returns the expiration time in seconds of a key.");
-        list.Add("PTTL", 2, CommandFlags.ReadOnly | CommandFlags.Fast, 1, 1, 1, (s, in r) => Ttl(s, r, 1, false), "generic", "Returns the expiration time in milliseconds of a key.");
+        list.Add("TTL", 2, CommandFlags.ReadOnly | CommandFlags.Fast | CommandFlags.HotCopyRead, 1, 1, 1, (s, in r) => Ttl(s, r, 1000, false), "generic", "Returns the expiration time in seconds of a key.");
+        list.Add("PTTL", 2, CommandFlags.ReadOnly | CommandFlags.Fast | CommandFlags.HotCopyRead, 1, 1, 1, (s, in r) => Ttl(s, r, 1, false), "generic", "Returns the expiration time in milliseconds of a key.");
         list.Add("EXPIRETIME", 2, CommandFlags.ReadOnly | CommandFlags.Fast, 1, 1, 1, (s, in r) => Ttl(s, r, 1000, true), "generic", "Returns the expiration time of a key as a Unix timestamp.");
         list.Add("PEXPIRETIME", 2, CommandFlags.ReadOnly | CommandFlags.Fast, 1, 1, 1, (s, in r) => Ttl(s, r, 1, true), "generic", "Returns the expiration time of a key as a Unix milliseconds timestamp.");
         list.Add("PERSIST", 2, CommandFlags.Write | CommandFlags.Fast, 1, 1, 1, Persist, "generic", "Removes the expiration time of a key.");

@@ -15,7 +15,7 @@ internal static class StringCommands
 
     public static void Register(List<CommandDefinition> list)
     {
-        list.Add("GET", 2, Read, 1, 1, 1, Get, "string", "Returns the string value of a key.");
+        list.Add("GET", 2, Read | CommandFlags.HotCopyRead, 1, 1, 1, Get, "string", "Returns the string value of a key.");
         list.Add("SET", -3, Write, 1, 1, 1, Set, "string", "Sets the string value of a key, ignoring its type. The key is created if it doesn't exist.");
         list.Add("SETNX", 3, Write | CommandFlags.Fast, 1, 1, 1, SetNx, "string", "Set the string value of a key only when the key doesn't exist.");
         list.Add("SETEX", 4, Write, 1, 1, 1, SetEx, "string", "Sets the string value and expiration time of a key.");
@@ -23,7 +23,7 @@ internal static class StringCommands
         list.Add("GETSET", 3, Write | CommandFlags.Fast, 1, 1, 1, GetSet, "string", "Returns the previous string value of a key after setting it to a new value.");
         list.Add("GETDEL", 2, CommandFlags.Write | CommandFlags.Fast, 1, 1, 1, GetDel, "string", "Returns the string value of a key after deleting the key.");
         list.Add("GETEX", -2, CommandFlags.Write | CommandFlags.Fast, 1, 1, 1, GetEx, "string", "Returns the string value of a key after setting its expiration time.");
-        list.Add("MGET", -2, Read, 1, -1, 1, MGet, "string", "Atomically returns the string values of one or more keys.");
+        list.Add("MGET", -2, Read | CommandFlags.HotCopyRead, 1, -1, 1, MGet, "string", "Atomically returns the string values of one or more keys.");
         list.Add("MSET", -3, Write, 1, -1, 2, MSet, "string", "Atomically creates or modifies the string values of one or more keys.");
         list.Add("MSETNX", -3, Write, 1, -1, 2, MSetNx, "string", "Atomically modifies the string values of one or more keys only when all keys don't exist.");
         list.Add("INCR", 2, Write | CommandFlags.Fast, 1, 1, 1, Incr, "string", "Increments the integer value of a key by one. Uses 0 as initial value if the key doesn't exist.");

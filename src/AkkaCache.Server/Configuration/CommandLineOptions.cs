@@ -25,6 +25,8 @@ public static class CommandLineOptions
         ["hotkey-window"] = nameof(NodeOptions.HotKeyWindow),
         ["hotkey-share"] = nameof(NodeOptions.HotKeyShare),
         ["hotkey-min-rate"] = nameof(NodeOptions.HotKeyMinRate),
+        ["hotkey-replication"] = nameof(NodeOptions.HotKeyReplication),
+        ["hotkey-max-value-size"] = nameof(NodeOptions.HotKeyMaxValueSize),
         ["shards"] = nameof(NodeOptions.Shards),
         ["databases"] = nameof(NodeOptions.Databases),
         ["inline-when-idle"] = nameof(NodeOptions.InlineWhenIdle),

@@ -76,6 +76,14 @@ public sealed class NodeOptions
     /// <summary>Accesses per second a key needs to be hot.</summary>
     public long HotKeyMinRate { get; set; } = 1000;
 
+    /// <summary>In a cluster, hot keys are copied to every node, which then serves their reads without a hop.</summary>
+    public bool HotKeyReplication { get; set; } = true;
+
+    /// <summary>Largest value copied to every node when its key is hot ("64kb"); bigger hot keys stay on their owner.</summary>
+    public string HotKeyMaxValueSize { get; set; } = "64kb";
+
+    public long HotKeyMaxValueBytes => MemorySize.Parse(HotKeyMaxValueSize, nameof(HotKeyMaxValueSize));
+
     public int Shards { get; set; } = Core.Keyspace.ShardLayout.DefaultShardCount;
 
     public int Databases { get; set; } = 1;
@@ -169,6 +177,7 @@ public sealed class NodeOptions
         if (!IsClusterEnabled) return;
         _ = IsClusterProxy;
         _ = ClusterSnapshotRateBytes;
+        if (HotKeyMaxValueBytes > ProtoMaxBulkLenBytes) throw new InvalidOperationException($"Invalid {SectionName}:HotKeyMaxValueSize {HotKeyMaxValueSize}: expected at most ProtoMaxBulkLen.");
         if (!Uri.TryCreate(Etcd, UriKind.Absolute, out var etcd) || etcd.Scheme is not ("http" or "https"))
             throw new InvalidOperationException($"Invalid {SectionName}:Etcd '{Etcd}': expected a URL like http://127.0.0.1:2379.");
         if (string.IsNullOrWhiteSpace(ClusterName) || ClusterName.Contains('/'))

@@ -22,6 +22,9 @@ internal sealed class ClientInfo(long id, string address, string localAddress, l
     public long LastCommandMs { get; private set; } = createdMs;
     public long Commands { get; set; }
 
+    /// <summary>Reads this client had served from hot-key copies (see <see cref="ClientRegistry.HotReadsServed"/>).</summary>
+    public long HotReads { get; set; }
+
     /// <summary>Set by the connection's first (P)SUBSCRIBE.</summary>
     public PubSub.Subscriber? Subscriber { get; set; }
 
@@ -61,6 +64,7 @@ internal sealed class ClientRegistry
     private long _nextId;
     private long _connectionsReceived;
     private long _commandsOfClosedClients;
+    private long _hotReadsOfClosedClients;
 
     public int Count => _clients.Count;
     public long ConnectionsReceived => Interlocked.Read(ref _connectionsReceived);
@@ -75,7 +79,9 @@ internal sealed class ClientRegistry
 
     public void Remove(ClientInfo info)
     {
-        if (_clients.TryRemove(info.Id, out _)) Interlocked.Add(ref _commandsOfClosedClients, info.Commands);
+        if (!_clients.TryRemove(info.Id, out _)) return;
+        Interlocked.Add(ref _commandsOfClosedClients, info.Commands);
+        Interlocked.Add(ref _hotReadsOfClosedClients, info.HotReads);
     }
 
     /// <summary>Closes clients idle for longer than <paramref name="timeoutSeconds"/> (redis <c>timeout</c>); returns how many.</summary>
@@ -104,6 +110,17 @@ internal sealed class ClientRegistry
         {
             long total = Interlocked.Read(ref _commandsOfClosedClients);
             foreach (var client in _clients.Values) total += client.Commands;
+            return total;
+        }
+    }
+
+    /// <summary>Reads served from hot-key copies of other nodes' keys, by all clients live and gone.</summary>
+    public long HotReadsServed
+    {
+        get
+        {
+            long total = Interlocked.Read(ref _hotReadsOfClosedClients);
+            foreach (var client in _clients.Values) total += client.HotReads;
             return total;
         }
     }

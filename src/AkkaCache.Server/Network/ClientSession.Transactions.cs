@@ -142,9 +142,7 @@ internal sealed partial class ClientSession
                 var request = new Request(raw, _queuedArgs);
                 CommandTable.TryGet(request[0], out var command);
                 command.Handler(this, request);
-                if (_node.Replication is not null && (command.Flags & (CommandFlags.Write | CommandFlags.NotReplicated)) == CommandFlags.Write) Replicate(command, request);
-                RecordAccesses(command, request);
-                if (_node.Tracking.IsOn) TrackCommand(command, request);
+                AfterCommand(command, request);
                 Info.Commands++;
             }
         }

@@ -184,6 +184,11 @@ internal sealed partial class ClientSession
             Info.Commands++;
             return _deferred is not null;
         }
+        if (_routedSlot >= 0 && (command.Flags & CommandFlags.HotCopyRead) != 0 && _node.HotKeys is { Copies.Count: > 0 } && TryServeHotCopies(command, request))
+        {
+            Info.Commands++;
+            return false;
+        }
         if (ReferenceEquals(command, TransactionCommands.Exec))
         {
             CollectTransactionShards();
@@ -233,9 +238,7 @@ internal sealed partial class ClientSession
             if (_routedSlot < 0 || MayRun(command, _routedSlot))
             {
                 command.Handler(this, request);
-                if (_node.Replication is not null && (command.Flags & (CommandFlags.Write | CommandFlags.NotReplicated)) == CommandFlags.Write) Replicate(command, request);
-                RecordAccesses(command, request);
-                if (_node.Tracking.IsOn) TrackCommand(command, request);
+                AfterCommand(command, request);
             }
             else if (ReferenceEquals(command, TransactionCommands.Exec))
             {
@@ -247,6 +250,19 @@ internal sealed partial class ClientSession
             ExitShards();
         }
         Info.Commands++;
+        if (_hotBarriers is { Count: > 0 }) DeferUntilHotCopiesUpdated();
+    }
+
+    /// <summary>What follows every command run with its shards entered (EXEC's queued commands too): replication, hot keys, tracking.</summary>
+    private void AfterCommand(CommandDefinition command, in Request request)
+    {
+        if ((command.Flags & (CommandFlags.Write | CommandFlags.ClusterInternal)) == CommandFlags.Write)
+        {
+            if (_node.Replication is not null && (command.Flags & CommandFlags.NotReplicated) == 0) Replicate(command, request);
+            if (_node.HotKeys is { AnyPromoted: true } hotKeys) SendHotWrites(hotKeys, command, request);
+        }
+        RecordAccesses(command, request);
+        if (_node.Tracking.IsOn) TrackCommand(command, request);
     }
 
     /// <summary>Counts the command's keys for hot-key detection, while their shards are still entered.</summary>

@@ -1,3 +1,4 @@
+using AkkaCache.Protocol;
 using AkkaCache.Core.Storage;
 using AkkaCache.Server.Network;
 
@@ -51,7 +52,7 @@ internal sealed class ClientTracking(ClientRegistry clients, PubSubRegistry pubS
     public const long DefaultMaxKeys = 1_000_000;
 
     private readonly object _gate = new();
-    private readonly Dictionary<byte[], TrackedKey> _keys = new(ChannelNameComparer.Instance);
+    private readonly Dictionary<byte[], TrackedKey> _keys = new(ByteKeyComparer.Instance);
     // the keys in the order first remembered, oldest first: the bound evicts from here (entries whose key has gone
     // since are skipped, and dropped in bulk when they outnumber the table)
     private readonly Queue<byte[]> _age = new();
@@ -77,7 +78,7 @@ internal sealed class ClientTracking(ClientRegistry clients, PubSubRegistry pubS
         {
             long items = 0;
             foreach (var (_, trackers) in _keys) items += trackers.Count;
-            var prefixes = new HashSet<byte[]>(ChannelNameComparer.Instance);
+            var prefixes = new HashSet<byte[]>(ByteKeyComparer.Instance);
             foreach (var tracker in _broadcasters) prefixes.UnionWith(tracker.Prefixes);
             return (_keys.Count, items, prefixes.Count);
         }

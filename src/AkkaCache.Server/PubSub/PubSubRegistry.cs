@@ -1,3 +1,4 @@
+using AkkaCache.Protocol;
 using System.Collections.Concurrent;
 using System.Globalization;
 using AkkaCache.Core.Keyspace;
@@ -35,9 +36,9 @@ internal sealed record OutputBufferLimit(long HardBytes, long SoftBytes, long So
 internal sealed class PubSubRegistry
 {
     private readonly object _gate = new();
-    private readonly ConcurrentDictionary<byte[], Subscription> _channels = new(ChannelNameComparer.Instance);
+    private readonly ConcurrentDictionary<byte[], Subscription> _channels = new(ByteKeyComparer.Instance);
     private readonly ConcurrentDictionary<byte[], Subscription>.AlternateLookup<ReadOnlySpan<byte>> _channelsByName;
-    private readonly Dictionary<byte[], Subscription> _patternsByName = new(ChannelNameComparer.Instance);
+    private readonly Dictionary<byte[], Subscription> _patternsByName = new(ByteKeyComparer.Instance);
     private readonly Dictionary<byte[], Subscription>.AlternateLookup<ReadOnlySpan<byte>> _patternLookup;
     private Subscription[] _patterns = [];
     private int _channelCount;
