@@ -30,6 +30,12 @@ public sealed class AkkaCacheClientOptions
     /// <summary>Send reads (GET, MGET, TTL...) to the slot's replicas as well as its primary (they may lag slightly behind).</summary>
     public bool ReadFromReplicas { get; set; }
 
+    /// <summary>
+    /// How often the client reads which keys the cluster promoted as hot (AC.HOTCOPIES); their reads are then spread
+    /// over every node, each of which holds a copy. Zero turns it off (reads go to each key's owner).
+    /// </summary>
+    public TimeSpan HotKeyRefreshInterval { get; set; } = TimeSpan.FromSeconds(1);
+
     /// <summary>How often the slot map is read again besides when a redirect says it changed.</summary>
     public TimeSpan TopologyRefreshInterval { get; set; } = TimeSpan.FromSeconds(30);
 
@@ -75,6 +81,7 @@ public sealed class AkkaCacheClientOptions
         Positive(ConnectTimeout, nameof(ConnectTimeout));
         Positive(OperationTimeout, nameof(OperationTimeout));
         Positive(TopologyRefreshInterval, nameof(TopologyRefreshInterval));
+        if (HotKeyRefreshInterval < TimeSpan.Zero) throw new ArgumentOutOfRangeException(nameof(HotKeyRefreshInterval), HotKeyRefreshInterval, "expected zero (off) or a positive interval");
         Positive(ReconnectBackoffBase, nameof(ReconnectBackoffBase));
         Positive(ReconnectBackoffMax, nameof(ReconnectBackoffMax));
         Positive(RetryDelay, nameof(RetryDelay));
@@ -90,7 +97,7 @@ public sealed class AkkaCacheClientOptions
 
     /// <summary>
     /// Parses "host:port[,host:port...][,key=value...]" with keys password, user, connectTimeout and timeout (ms),
-    /// connectionsPerNode, readFromReplicas, nearCacheMaxEntries.
+    /// connectionsPerNode, readFromReplicas, nearCacheMaxEntries, hotKeyRefreshInterval (ms, 0 = off).
     /// </summary>
     public static AkkaCacheClientOptions Parse(string configuration)
     {
@@ -116,6 +123,7 @@ public sealed class AkkaCacheClientOptions
                 case "connectionspernode": options.ConnectionsPerNode = Integer(key, value); break;
                 case "readfromreplicas": options.ReadFromReplicas = Boolean(key, value); break;
                 case "nearcachemaxentries": options.NearCacheMaxEntries = Integer(key, value); break;
+                case "hotkeyrefreshinterval": options.HotKeyRefreshInterval = Milliseconds(key, value); break;
                 default: throw new ArgumentException($"Unknown client setting '{key}' in the configuration string.", nameof(configuration));
             }
         }

@@ -28,6 +28,7 @@ internal sealed class ClientCore : IAsyncDisposable
         Logger = logger;
         Diagnostics = new ClientDiagnostics(logger, meters);
         if (options.NearCacheMaxEntries > 0) Near = new NearCache(options.NearCacheMaxEntries);
+        HotKeys = new HotKeyRouting(this);
         // one timer for the whole client: deadlines of calls in flight, and the periodic slot-map refresh
         var tick = TimeSpan.FromMilliseconds(Math.Clamp(options.OperationTimeout.TotalMilliseconds / 10, 10, 100));
         _timer = new Timer(static state => ((ClientCore)state!).OnTick(), this, tick, tick);
@@ -38,6 +39,7 @@ internal sealed class ClientCore : IAsyncDisposable
     public ClientDiagnostics Diagnostics { get; }
     /// <summary>Null unless <see cref="AkkaCacheClientOptions.NearCacheMaxEntries"/> turns it on.</summary>
     public NearCache? Near { get; }
+    public HotKeyRouting HotKeys { get; }
     public SlotMap? Map => _map;
     public IEnumerable<NodeEntry> Nodes => _nodes.Values;
 
@@ -51,6 +53,7 @@ internal sealed class ClientCore : IAsyncDisposable
             foreach (var connection in node.Connections)
                 connection.ExpireCalls(now);
         if (now >= Volatile.Read(ref _nextPeriodicRefresh) && _map is not null) RefreshInBackground();
+        HotKeys.OnTick(now, _map);
     }
 
     public AkkaCacheTimeoutException TimeoutError(Operation operation, string? endPoint) => new(endPoint is null
@@ -260,6 +263,12 @@ internal sealed class ClientCore : IAsyncDisposable
     {
         var owner = OwnerOf(operation.Slot)
             ?? throw new AkkaCacheException($"Slot {operation.Slot} is not served by any node (the cluster is down or still forming).");
+        if (operation.Kind == OperationKind.Read && operation.KeyCount > 0 && HotKeys.Contains(operation.Key(0))
+            && HotKeyRouting.IsCopyRead(operation.Name!) && HotKeys.NextNode(_map!) is { } anyNode)
+        {
+            Diagnostics.HotRead();
+            return anyNode;
+        }
         if (Options.ReadFromReplicas && operation.Kind == OperationKind.Read)
         {
             var reader = owner.NextReader();

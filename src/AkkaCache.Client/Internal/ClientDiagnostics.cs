@@ -21,6 +21,7 @@ internal sealed class ClientDiagnostics : IDisposable
     private readonly Counter<long> _connects;
     private readonly Counter<long> _connectionsLost;
     private readonly Histogram<double> _duration;
+    private readonly Counter<long> _hotReads;
 
     public ClientDiagnostics(ILogger logger, IMeterFactory? meterFactory)
     {
@@ -32,6 +33,7 @@ internal sealed class ClientDiagnostics : IDisposable
         _retries = _meter.CreateCounter<long>("akkacache.client.retries", "{retry}", "Calls sent again after -TRYAGAIN, -CLUSTERDOWN or a lost connection.");
         _connects = _meter.CreateCounter<long>("akkacache.client.connections.opened", "{connection}", "Connections made to nodes.");
         _connectionsLost = _meter.CreateCounter<long>("akkacache.client.connections.lost", "{connection}", "Connections that failed or were refused.");
+        _hotReads = _meter.CreateCounter<long>("akkacache.client.hot_reads", "{operation}", "Reads of promoted keys sent to any node rather than the key's owner.");
         _duration = _meter.CreateHistogram<double>("akkacache.client.operation.duration", "ms", "Call latency, redirects and retries included.");
     }
 
@@ -41,6 +43,11 @@ internal sealed class ClientDiagnostics : IDisposable
             _operations.Add(1, new KeyValuePair<string, object?>("command", command), new KeyValuePair<string, object?>("outcome", hit ? "ok" : "miss"));
         if (_duration.Enabled)
             _duration.Record(Stopwatch.GetElapsedTime(startTimestamp).TotalMilliseconds, new KeyValuePair<string, object?>("command", command));
+    }
+
+    public void HotRead()
+    {
+        if (_hotReads.Enabled) _hotReads.Add(1);
     }
 
     public void Failed(string command, Exception error)
