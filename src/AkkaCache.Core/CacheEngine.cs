@@ -52,6 +52,8 @@ public sealed class CacheEngine : IDisposable
         Memory = new MemoryBudget(options.MaxMemory);
         _policy = options.MaxMemoryPolicy;
         _hz = Math.Clamp(options.Hz, 1, 500);
+        _hotKeyThresholds = new HotKeyThresholds(options.HotKeyShare, options.HotKeyMinRate);
+        _leaseStaleMs = options.LeaseStaleMs;
         long now = NowMs;
         Shards = new ShardActor[Layout.ShardCount];
         _ticks = new MaintenanceTick[Layout.ShardCount];
@@ -60,7 +62,7 @@ public sealed class CacheEngine : IDisposable
             Shards[i] = new ShardActor(i, new EntryTable(Memory, options.MaxMemoryPolicy, now) { LeaseStaleMs = options.LeaseStaleMs })
             {
                 HotKeys = options.HotKeyDetection
-                    ? new HotKeyDetector(options.HotKeyWindowMs, now, thresholds: new HotKeyThresholds(options.HotKeyShare, options.HotKeyMinRate))
+                    ? new HotKeyDetector(options.HotKeyWindowMs, now, thresholds: _hotKeyThresholds)
                     : null,
             };
             _ticks[i] = new MaintenanceTick(this);
@@ -87,6 +89,32 @@ public sealed class CacheEngine : IDisposable
     }
 
     public long NowMs => Time.GetUtcNow().ToUnixTimeMilliseconds();
+
+    private HotKeyThresholds _hotKeyThresholds;
+
+    /// <summary>When a key counts as hot (CONFIG SET hotkey-share / hotkey-min-rate): the detectors admit candidates by it from their next access.</summary>
+    public HotKeyThresholds HotKeyThresholds
+    {
+        get => Volatile.Read(ref _hotKeyThresholds);
+        set
+        {
+            Volatile.Write(ref _hotKeyThresholds, value);
+            foreach (var shard in Shards) shard.HotKeys?.Admit(value);
+        }
+    }
+
+    private long _leaseStaleMs;
+
+    /// <summary>CONFIG SET lease-stale: each shard keeps removed values servable as STALE this long, from its next removal on.</summary>
+    public long LeaseStaleMs
+    {
+        get => Interlocked.Read(ref _leaseStaleMs);
+        set
+        {
+            Interlocked.Exchange(ref _leaseStaleMs, value);
+            foreach (var shard in Shards) shard.Table.LeaseStaleMs = value;
+        }
+    }
 
     public ShardActor ShardOf(ReadOnlySpan<byte> key) => Shards[Layout.ShardOfKey(key)];
 

@@ -154,7 +154,6 @@ internal sealed class CacheNode : IDisposable
                 MaxValueBytes = (int)Options.HotKeyMaxValueBytes,
                 Interval = TimeSpan.FromMilliseconds(Math.Max(Options.HotKeyWindow / 2, 50)),
                 MinPromoted = TimeSpan.FromMilliseconds(Math.Max(2L * Options.HotKeyWindow, 1000)),
-                Thresholds = new Core.HotKeys.HotKeyThresholds(Options.HotKeyShare, Options.HotKeyMinRate),
             }, Engine, Replication, Time, () => agent.Guard.IsValid);
             agent.TopologyChanged += _ => hotKeys.Refresh(agent.Topology);
             hotKeys.Refresh(agent.Topology);

@@ -53,7 +53,11 @@ public sealed class HotKeyTests : IAsyncLifetime
     }
 
     private static List<(string Key, long Rate, long Shard)> Entries(RespValue reply) =>
-        reply.Items!.Select(e => (e.Items![0].Text(), e.Items![1].Int(), e.Items![2].Int())).ToList();
+        reply.Items!.Select(e =>
+        {
+            Assert.Empty(e.Items![3].Items!); // a standalone node copies its hot keys nowhere
+            return (e.Items![0].Text(), e.Items![1].Int(), e.Items![2].Int());
+        }).ToList();
 
     private async Task<long> InfoHotKeys()
     {
@@ -113,6 +117,36 @@ public sealed class HotKeyTests : IAsyncLifetime
         var (key, rate, _) = Assert.Single(Entries(await Send("AC.HOTKEYS")));
         Assert.Equal("counter", key);
         Assert.InRange(rate, 1500, 1600);
+    }
+
+    [Fact]
+    public async Task The_thresholds_change_at_runtime_with_config_set()
+    {
+        (await Send("CONFIG", "SET", "hotkey-min-rate", "5000")).AssertOk();
+        Assert.Equal(["hotkey-min-rate", "5000"], (await Send("CONFIG", "GET", "hotkey-min-rate")).Items!.Select(i => i.Text()));
+        await Pipeline(Hammer("hot"));
+        Assert.Empty(Entries(await Send("AC.HOTKEYS")));   // 3000/s is under 5000/s
+
+        (await Send("CONFIG", "SET", "hotkey-min-rate", "10")).AssertOk();
+        (await Send("CONFIG", "SET", "hotkey-share", "0.5")).AssertOk();
+        Assert.Equal(["hotkey-share", "0.5"], (await Send("CONFIG", "GET", "hotkey-share")).Items!.Select(i => i.Text()));
+        await Pipeline(Hammer("warm"));
+        // 3000 of 8000 accesses: over 10/s but under half the node's traffic
+        Assert.Empty(Entries(await Send("AC.HOTKEYS")));
+        (await Send("CONFIG", "SET", "hotkey-share", "0.2")).AssertOk();
+        // the first key was never named while it could not be hot, and is not accessed since: only the second is
+        Assert.Equal(["warm"], Entries(await Send("AC.HOTKEYS")).Select(e => e.Key));
+
+        (await Send("CONFIG", "SET", "hotkey-share", "1.5")).AssertErrorStartsWith("ERR CONFIG SET failed");
+        (await Send("CONFIG", "SET", "hotkey-min-rate", "-1")).AssertErrorStartsWith("ERR CONFIG SET failed");
+        (await Send("CONFIG", "SET", "hotkey-window", "100")).AssertErrorStartsWith("ERR CONFIG SET failed");
+        Assert.Equal(["hotkey-window", "1000"], (await Send("CONFIG", "GET", "hotkey-window")).Items!.Select(i => i.Text()));
+        // a standalone node copies nothing: it says so, and the settings still read
+        Assert.Equal(["hotkey-replication", "no"], (await Send("CONFIG", "GET", "hotkey-replication")).Items!.Select(i => i.Text()));
+        (await Send("CONFIG", "SET", "hotkey-max-value-size", "16kb")).AssertOk();
+        Assert.Equal(["hotkey-max-value-size", "16384"], (await Send("CONFIG", "GET", "hotkey-max-value-size")).Items!.Select(i => i.Text()));
+        Assert.Empty((await Send("AC.HOTCOPIES")).Items!);
+        (await Send("AC.HOTSET", "owner", "1", "k", "v", "1", "0")).AssertErrorStartsWith("ERR hot-key replication is off");
     }
 
     [Fact]

@@ -229,6 +229,25 @@ public sealed class LeaseStaleTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Config_set_lease_stale_turns_stale_serving_off_and_on()
+    {
+        Assert.Equal(["lease-stale", "500"], (await Send("CONFIG", "GET", "lease-stale")).Items!.Select(i => i.Text()));
+        (await Send("CONFIG", "SET", "lease-stale", "0")).AssertOk();
+        (await Send("SET", "off", "old")).AssertOk();
+        Assert.Equal(1, (await Send("DEL", "off")).Int());
+        Assert.Equal("LEASE", (await GetL("off")).Kind);
+        Assert.Equal("WAIT", (await GetL("off")).Kind);
+
+        (await Send("CONFIG", "SET", "lease-stale", "2000")).AssertOk();
+        (await Send("SET", "on", "old")).AssertOk();
+        Assert.Equal(1, (await Send("DEL", "on")).Int());
+        Assert.Equal("LEASE", (await GetL("on")).Kind);
+        _clock.Advance(TimeSpan.FromMilliseconds(1500)); // past the startup value, within the new one
+        Assert.Equal("STALE", (await GetL("on")).Kind);
+        (await Send("CONFIG", "SET", "lease-stale", "-5")).AssertErrorStartsWith("ERR CONFIG SET failed");
+    }
+
+    [Fact]
     public async Task An_expired_value_is_served_stale_and_a_write_drops_it()
     {
         (await Send("SET", "e", "before", "PX", "100")).AssertOk();

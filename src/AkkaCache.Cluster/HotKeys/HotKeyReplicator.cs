@@ -29,7 +29,6 @@ public sealed record HotKeyReplicationSettings
     /// <summary>A promoted key stays promoted at least this long, so a key near the threshold does not flap.</summary>
     public TimeSpan MinPromoted { get; init; } = TimeSpan.FromSeconds(2);
 
-    public HotKeyThresholds Thresholds { get; init; } = HotKeyThresholds.Default;
 }
 
 public readonly record struct HotKeyReplicationStats(long Promoted, long Copies, long Promotions, long Demotions, long SessionsEnded, long WritesWaited);
@@ -74,6 +73,7 @@ public sealed class HotKeyReplicator : IAsyncDisposable
         _hub = hub;
         _leaseValid = leaseValid;
         Time = time;
+        _maxValueBytes = settings.MaxValueBytes;
         SelfIdBytes = System.Text.Encoding.UTF8.GetBytes(settings.SelfId);
         int shards = engine.Shards.Length;
         _promoted = new Dictionary<byte[], PromotedKey>?[shards];
@@ -98,7 +98,14 @@ public sealed class HotKeyReplicator : IAsyncDisposable
     public TimeProvider Time { get; }
     public byte[] SelfIdBytes { get; }
     public string? Password => _settings.Password;
-    public int MaxValueBytes => _settings.MaxValueBytes;
+    private int _maxValueBytes;
+
+    /// <summary>Largest value copied (CONFIG SET hotkey-max-value-size); promoted keys over it are demoted at the next tick.</summary>
+    public int MaxValueBytes
+    {
+        get => Volatile.Read(ref _maxValueBytes);
+        set => Volatile.Write(ref _maxValueBytes, value);
+    }
     internal long HolderLeaseTicks { get; }
     internal long OwnerLeaseTicks { get; }
     internal long AckTimeoutTicks { get; }
@@ -192,7 +199,7 @@ public sealed class HotKeyReplicator : IAsyncDisposable
         var peers = Volatile.Read(ref _peers);
         if (peers.Length == 0) return null;
         int id = table.Find(key, EntryTable.Hash(key), nowMs);
-        if (promoted.Demoting is null && id >= 0 && table.ValueLength(id) <= _settings.MaxValueBytes)
+        if (promoted.Demoting is null && id >= 0 && table.ValueLength(id) <= MaxValueBytes)
             return Send(peers, promoted.Key, table, id);
         var barrier = Send(peers, promoted.Key, table, -1);
         // grown past what is copied: it stays on its owner
@@ -276,7 +283,7 @@ public sealed class HotKeyReplicator : IAsyncDisposable
             long nodeRate = 0;
             foreach (var shard in _engine.Shards)
                 if (shard.HotKeys is { } detector) nodeRate += detector.PeekTotalRate(nowMs);
-            long floor = _settings.Thresholds.Floor(nodeRate);
+            long floor = _engine.HotKeyThresholds.Floor(nodeRate);
             var step = new Step(this, floor, remoteReads, elapsedMs, resync);
             foreach (var shard in _engine.Shards)
             {
@@ -327,14 +334,14 @@ public sealed class HotKeyReplicator : IAsyncDisposable
                 if (remoteReads.TryGetValue(promoted.Key, out long remote)) rate += remote * 1000 / elapsedMs;
                 int id = table.Find(promoted.Key, EntryTable.Hash(promoted.Key), nowMs);
                 bool cooled = nowMs - promoted.SinceMs >= (long)_settings.MinPromoted.TotalMilliseconds && rate < floor / 2;
-                if (!leads || cooled || id >= 0 && table.ValueLength(id) > _settings.MaxValueBytes)
+                if (!leads || cooled || id >= 0 && table.ValueLength(id) > MaxValueBytes)
                 {
                     Demote(index, promoted, Send(peers, promoted.Key, null, -1));
                     if (peers.Length == 0) Remove(index, set, promoted);
                 }
                 else if (resync.Length > 0)
                 {
-                    Send(resync, promoted.Key, table, id >= 0 && table.ValueLength(id) <= _settings.MaxValueBytes ? id : -1);
+                    Send(resync, promoted.Key, table, id >= 0 && table.ValueLength(id) <= MaxValueBytes ? id : -1);
                 }
             }
         }
@@ -346,7 +353,7 @@ public sealed class HotKeyReplicator : IAsyncDisposable
             set = _promoted[index] ??= new Dictionary<byte[], PromotedKey>(ByteKeyComparer.Instance);
             if (set.ContainsKey(candidate.Key)) continue;
             int id = table.Find(candidate.Key, EntryTable.Hash(candidate.Key), nowMs);
-            if (id < 0 || table.ValueLength(id) > _settings.MaxValueBytes) continue;
+            if (id < 0 || table.ValueLength(id) > MaxValueBytes) continue;
             set[candidate.Key] = new PromotedKey(candidate.Key, nowMs);
             _promotedIndex[candidate.Key] = index;
             Interlocked.Increment(ref _promotedCounts[index]);

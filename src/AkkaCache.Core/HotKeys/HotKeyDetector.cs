@@ -28,8 +28,8 @@ public sealed class HotKeyDetector
     private int _minSlot = -1;     // the candidate a newcomer must beat; -1 while slots are free
     private long _windowStartMs;
     private long _total;
-    private readonly double _admitShare;
-    private readonly long _admitCount;
+    private double _admitShare;
+    private long _admitCount;
 
     /// <param name="windowMs">Counts are halved every window: about twice the window is remembered.</param>
     /// <param name="width">Counters per row (a power of two); the estimate errs by at most about e/width of the shard's traffic.</param>
@@ -50,8 +50,17 @@ public sealed class HotKeyDetector
         _mask = width - 1;
         _top = new Candidate[capacity];
         _windowStartMs = nowMs;
-        _admitShare = thresholds?.Share ?? 0;
-        _admitCount = thresholds is null ? 0 : (long)Math.Min(thresholds.MinRate * (windowMs / 1000.0), uint.MaxValue);
+        if (thresholds is not null) Admit(thresholds);
+    }
+
+    /// <summary>
+    /// Names only keys that could be hot under <paramref name="thresholds"/>. May be called from another thread than the
+    /// shard's (CONFIG SET): each field is written whole, and a shard admitting by the old values a moment longer is harmless.
+    /// </summary>
+    public void Admit(HotKeyThresholds thresholds)
+    {
+        Volatile.Write(ref _admitShare, thresholds.Share);
+        Volatile.Write(ref _admitCount, (long)Math.Min(thresholds.MinRate * (WindowMs / 1000.0), uint.MaxValue));
     }
 
     public long WindowMs { get; }

@@ -178,6 +178,20 @@ internal sealed class ConfigStore
         Stored("slowlog-max-len", "128", Integer(0, long.MaxValue));
         Stored("latency-monitor-threshold", "0", Integer(0, long.MaxValue));
         Stored("latency-tracking", "yes", Bool);
+        Add("lease-stale", () => Num(node.Engine.LeaseStaleMs), Integer(0, int.MaxValue), v => node.Engine.LeaseStaleMs = (long)v);
+        Add("hotkey-share", () => node.Engine.HotKeyThresholds.Share.ToString(CultureInfo.InvariantCulture), ParseShare,
+            v => node.Engine.HotKeyThresholds = node.Engine.HotKeyThresholds with { Share = (double)v });
+        Add("hotkey-min-rate", () => Num(node.Engine.HotKeyThresholds.MinRate), Integer(0, long.MaxValue),
+            v => node.Engine.HotKeyThresholds = node.Engine.HotKeyThresholds with { MinRate = (long)v });
+        Add("hotkey-max-value-size", () => Num(node.HotKeys?.MaxValueBytes ?? options.HotKeyMaxValueBytes), Memory(0, options.ProtoMaxBulkLenBytes), v =>
+        {
+            options.HotKeyMaxValueSize = Num((long)v);
+            if (node.HotKeys is { } hotKeys) hotKeys.MaxValueBytes = (int)(long)v;
+        });
+        // fixed at startup: the detectors' window and whether they and replication exist at all
+        Add("hotkey-window", () => Num(options.HotKeyWindow), null, null);
+        Add("hotkey-detection", () => options.HotKeyDetection ? "yes" : "no", null, null);
+        Add("hotkey-replication", () => node.HotKeys is null ? "no" : "yes", null, null);
         Add("tracking-table-max-keys", () => Num(node.Tracking.MaxKeys), Integer(0, long.MaxValue), v => node.Tracking.MaxKeys = (long)v);
         Stored("tcp-keepalive", "300", Integer(0, int.MaxValue));
         // the pubsub class is enforced on subscribers (disconnected past it); the others are kept for clients that read them
@@ -248,6 +262,11 @@ internal sealed class ConfigStore
         var (n, error) = Integer(0, int.MaxValue)(value);
         return error is null ? (Math.Clamp((long)n!, 1, 500), null) : (null, error);
     }
+
+    private static (object?, string?) ParseShare(string value) =>
+        double.TryParse(value, NumberStyles.Float, CultureInfo.InvariantCulture, out double share) && share is >= 0 and <= 1
+            ? (share, null)
+            : (null, "argument must be a number between 0 and 1");
 
     private static (object?, string?) ParseAppendOnly(string value)
     {

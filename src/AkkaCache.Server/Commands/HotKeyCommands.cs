@@ -147,7 +147,7 @@ internal static class HotKeyCommands
         foreach (var shard in engine.Shards)
             if (shard.HotKeys is { } detector) detectors.Add((shard.Index, detector));
         if (detectors.Count == 0) return [];
-        return HotKeyReport.Collect(detectors, nowMs, new HotKeyThresholds(engine.Options.HotKeyShare, engine.Options.HotKeyMinRate));
+        return HotKeyReport.Collect(detectors, nowMs, engine.HotKeyThresholds);
     }
 
     /// <summary>INFO's count of hot keys: read without entering the shards, as INFO's other shard counters are.</summary>
@@ -157,6 +157,6 @@ internal static class HotKeyCommands
         foreach (var shard in engine.Shards)
             if (shard.HotKeys is { } detector) detectors.Add(detector);
         if (detectors.Count == 0) return 0;
-        return HotKeyReport.PeekCount(detectors, nowMs, new HotKeyThresholds(engine.Options.HotKeyShare, engine.Options.HotKeyMinRate));
+        return HotKeyReport.PeekCount(detectors, nowMs, engine.HotKeyThresholds);
     }
 }
