@@ -188,5 +188,15 @@ public sealed class HotKeyDetectionOffTests
         Assert.Equal(0.05, options.HotKeyShare);
         Assert.Equal(10, options.HotKeyMinRate);
         Assert.Throws<InvalidOperationException>(() => NodeServer.LoadOptions(["--hotkey-share", "2"]));
+
+        // boolean switches take redis-server's yes / no too
+        options = NodeServer.LoadOptions(["--hotkey-replication", "no", "--hotkey-detection", "YES", "--hotkey-max-value-size", "8kb"]);
+        Assert.False(options.HotKeyReplication);
+        Assert.True(options.HotKeyDetection);
+        Assert.Equal(8192, options.HotKeyMaxValueBytes);
+        Assert.True(NodeServer.LoadOptions([]).HotKeyReplication);
+        var error = Assert.ThrowsAny<Exception>(() => NodeServer.LoadOptions(["--hotkey-replication", "maybe"]));
+        Assert.Contains("HotKeyReplication", error.Message);
+        Assert.Throws<InvalidOperationException>(() => NodeServer.LoadOptions(["--hotkey-max-value-size", "2mb"])); // over proto-max-bulk-len
     }
 }

@@ -82,6 +82,9 @@ public static class CommandLineOptions
             }
             if (!Aliases.TryGetValue(name, out var key))
                 throw new ArgumentException($"Unknown switch --{name}. Known: --config, {string.Join(", ", Aliases.Keys.Select(k => "--" + k))}.");
+            // redis-server's switches say yes / no: so do ours, also for the settings that are booleans in the schema
+            if (typeof(NodeOptions).GetProperty(key)?.PropertyType == typeof(bool))
+                value = value.ToLowerInvariant() switch { "yes" => "true", "no" => "false", _ => value };
             settings[$"{NodeOptions.SectionName}:{key}"] = value;
         }
         return new Parsed(settings, configFile);

@@ -1,0 +1,101 @@
+#!/usr/bin/env bash
+# One key taking 90 % of the reads on a 3-node cluster, with hot-key promotion on and off, interleaved A B A B.
+# Two clusters run side by side on one etcd (ports 7300-7302 with HotKeyReplication on, 7310-7312 with it off); the
+# load is the .NET client (bench client-load: 50 tasks, one client, --hot-share 0.9 over 10,000 keys of 64 bytes), which
+# learns the promoted keys and spreads their reads over every node. Each run is preceded by unmeasured warm-up calls
+# (the key gets promoted, the client learns it). Per run: ops/s, p99, and the commands each node processed.
+# Usage: bench/hotkeys.sh [ROUNDS]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROUNDS=${1:-3}
+REQUESTS=${REQUESTS:-300000}
+WARMUP=${WARMUP:-200000}
+KEYS=10000
+ETCD_PORT=${ETCD_PORT:-23890}
+SERVER=src/AkkaCache.Server/bin/Release/net10.0/akkacache-server
+LOAD=bench/AkkaCache.Benchmarks/bin/Release/net10.0/AkkaCache.Benchmarks
+WORK=$(mktemp -d)
+PIDS=()
+cleanup() {
+  for pid in "${PIDS[@]}"; do kill -9 "$pid" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+  rm -rf "$WORK"
+}
+trap cleanup EXIT
+
+command -v etcd >/dev/null || { echo "hotkeys.sh: etcd missing (./build.sh deps)" >&2; exit 1; }
+command -v redis-cli >/dev/null || { echo "hotkeys.sh: redis-tools missing (./build.sh deps)" >&2; exit 1; }
+dotnet build -c Release src/AkkaCache.Server >/dev/null
+dotnet build -c Release bench/AkkaCache.Benchmarks >/dev/null
+
+etcd --name bench --data-dir "$WORK/etcd" --listen-client-urls "http://127.0.0.1:$ETCD_PORT" \
+  --advertise-client-urls "http://127.0.0.1:$ETCD_PORT" --listen-peer-urls "http://127.0.0.1:$((ETCD_PORT + 1))" \
+  --initial-advertise-peer-urls "http://127.0.0.1:$((ETCD_PORT + 1))" \
+  --initial-cluster "bench=http://127.0.0.1:$((ETCD_PORT + 1))" >"$WORK/etcd.log" 2>&1 &
+PIDS+=($!)
+for _ in $(seq 1 100); do curl -s "http://127.0.0.1:$ETCD_PORT/health" | grep -q true && break; sleep 0.1; done
+
+start_cluster() { # name base-port replication(yes|no)
+  for i in 0 1 2; do
+    local port=$(($2 + i))
+    "$SERVER" --port "$port" --cluster-enabled yes --etcd "http://127.0.0.1:$ETCD_PORT" --cluster-name "$1" \
+      --node-id "$1-$i" --announce "127.0.0.1:$port" --hotkey-replication "$3" >"$WORK/$1-$i.log" 2>&1 &
+    PIDS+=($!)
+  done
+  # settled: every node known, no shard in flight
+  for _ in $(seq 1 3000); do
+    info=$(redis-cli -p "$2" CLUSTER INFO 2>/dev/null | tr -d '\r' || true)
+    if echo "$info" | grep -q '^cluster_state:ok' && echo "$info" | grep -q '^cluster_known_nodes:3' \
+       && echo "$info" | grep -q '^cluster_shards_migrating:0' && ! redis-cli -p "$2" CLUSTER NODES | grep -q -- '->-'; then
+      break
+    fi
+    sleep 0.1
+  done
+  value=$(head -c 64 /dev/zero | tr '\0' x)
+  for k in $(seq 0 $((KEYS - 1))); do printf 'SET key:%012d %s\n' "$k" "$value"; done | redis-cli -c -p "$2" >/dev/null
+}
+start_cluster hot-on 7300 yes
+start_cluster hot-off 7310 no
+
+commands() { redis-cli -p "$1" INFO stats | tr -d '\r' | awk -F: -v f="$2" '$1 == f { print $2 }'; }
+
+run() { # name base-port round
+  local before=() after=()
+  for i in 0 1 2; do before+=("$(commands $(($2 + i)) total_commands_processed)"); done
+  local line
+  line=$("$LOAD" client-load --endpoint "127.0.0.1:$2,127.0.0.1:$(($2 + 1)),127.0.0.1:$(($2 + 2))" --test get --tasks 50 \
+    --requests "$REQUESTS" --warmup-requests "$WARMUP" --hot-share 0.9 --keys "$KEYS" --value-size 64)
+  for i in 0 1 2; do after+=("$(commands $(($2 + i)) total_commands_processed)"); done
+  local rps p99
+  rps=$(echo "$line" | cut -d, -f3); p99=$(echo "$line" | cut -d, -f5)
+  # per node: commands processed during warm-up and run, sorted so the busiest (the hot key's owner) comes first
+  local per
+  per=$(for i in 0 1 2; do echo $(( ${after[$i]} - ${before[$i]} )); done | sort -rn | tr '\n' ' ')
+  echo "$3,$1,$rps,$p99,$per" | tee -a "$WORK/results.csv"
+}
+
+echo "round,cluster,rps,p99_ms,commands per node (busiest first)"
+for round in $(seq 1 "$ROUNDS"); do
+  run hot-on 7300 "$round"
+  run hot-off 7310 "$round"
+done
+for i in 0 1 2; do echo "hot-on node $i: $(redis-cli -p $((7300 + i)) INFO stats | tr -d '\r' | grep -E '^hotkeys_(promoted|copies|local_reads|promotions|demotions)' | tr '\n' ' ')"; done
+
+python3 - "$WORK/results.csv" <<'PY'
+import csv, statistics, sys
+rows = list(csv.reader(open(sys.argv[1])))
+def med(cluster, col): return statistics.median(float(r[col]) for r in rows if r[1] == cluster)
+def share(cluster):
+    shares = []
+    for r in rows:
+        if r[1] != cluster: continue
+        per = [int(x) for x in r[4].split()]
+        shares.append(per[0] / sum(per))
+    return statistics.median(shares)
+print()
+print("| promotion | ops/s (median) | p99 ms | busiest node's share of commands |")
+print("|---|---|---|---|")
+for c, label in (("hot-on", "on"), ("hot-off", "off")):
+    print(f"| {label} | {med(c, 2):,.0f} | {med(c, 3):.3f} | {share(c):.0%} |")
+print(f"\nratio on/off (ops/s): {med('hot-on', 2) / med('hot-off', 2):.2f}")
+PY
