@@ -36,7 +36,7 @@ public sealed record ClusterSettings
 /// The leader writes the map in a transaction that checks it still holds the leader key, so a deposed leader cannot
 /// overwrite its successor's map.
 /// </summary>
-public sealed class ClusterAgent : IAsyncDisposable
+public sealed partial class ClusterAgent : IAsyncDisposable
 {
     private readonly ClusterSettings _settings;
     private readonly ReplicationHub _hub;

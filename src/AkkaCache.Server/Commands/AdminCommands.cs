@@ -1,0 +1,89 @@
+using System.Text;
+using AkkaCache.Cluster.ControlPlane;
+using AkkaCache.Cluster.Etcd;
+using AkkaCache.Server.Network;
+
+namespace AkkaCache.Server.Commands;
+
+/// <summary>
+/// What the <c>akkacache</c> operations tool asks of a node beyond the Redis commands: AC.CLUSTERSTATE (the control
+/// plane as etcd holds it, as JSON) and CLUSTER DOWN (declare another member dead now). Both talk to etcd, so their
+/// replies are deferred; neither is on a data path.
+/// </summary>
+internal static class AdminCommands
+{
+    private const string Disabled = "ERR This instance has cluster support disabled";
+
+    public static void Register(List<CommandDefinition> list)
+    {
+        list.Add("AC.CLUSTERSTATE", 1, CommandFlags.Stale, 0, 0, 0, ClusterState, "cluster",
+            "Returns the cluster's members, leader, epoch and shard map as etcd holds them now, as JSON (for the akkacache tool).");
+    }
+
+    private static void ClusterState(ClientSession session, in Request request)
+    {
+        if (session.Node.Cluster is not { } agent)
+        {
+            session.Writer.WriteError(Disabled);
+            return;
+        }
+        session.Defer(async () =>
+        {
+            try
+            {
+                var state = await agent.ReadStateAsync();
+                session.Writer.WriteBulkString(state.ToJson());
+            }
+            catch (Exception e) when (e is HttpRequestException or TaskCanceledException or EtcdException)
+            {
+                session.Writer.WriteError(EtcdUnreachable(agent, e));
+            }
+        });
+    }
+
+    /// <summary>CLUSTER DOWN member-id: +OK when the member's lease was revoked or it had none left; an error for an unknown id.</summary>
+    public static void Down(ClientSession session, in Request request)
+    {
+        if (session.Node.Cluster is not { } agent)
+        {
+            session.Writer.WriteError(Disabled);
+            return;
+        }
+        if (request.Count != 3)
+        {
+            session.Writer.WriteError("ERR wrong number of arguments for 'cluster|down' command");
+            return;
+        }
+        string member = Encoding.UTF8.GetString(request[2]);
+        string shown = ClientSession.Printable(request[2], 128);
+        session.Defer(async () =>
+        {
+            try
+            {
+                switch (await agent.DownAsync(member))
+                {
+                    case DownOutcome.Unknown:
+                        session.Writer.WriteError($"ERR unknown node '{shown}'");
+                        break;
+                    case DownOutcome.AlreadyDown:
+                        session.Writer.WriteSimpleString("ALREADYDOWN");
+                        break;
+                    default:
+                        session.Writer.WriteOk();
+                        break;
+                }
+            }
+            catch (ArgumentException e)
+            {
+                session.Writer.WriteError("ERR " + e.Message);
+            }
+            catch (Exception e) when (e is HttpRequestException or TaskCanceledException or EtcdException)
+            {
+                session.Writer.WriteError(EtcdUnreachable(agent, e));
+            }
+        });
+    }
+
+    private static string EtcdUnreachable(ClusterAgent agent, Exception e) =>
+        $"CLUSTERDOWN cannot read the cluster state from etcd at {agent.Settings.Etcd}: {e.Message.ReplaceLineEndings(" ")}";
+}
