@@ -120,6 +120,28 @@ public sealed class CliMembershipTests
         await cluster.WaitStableAsync(TimeSpan.FromSeconds(30));
     }
 
+    [Fact]
+    public async Task Cluster_down_of_a_live_node_fences_it_at_once_and_it_rejoins_empty()
+    {
+        await using var cluster = await TestCluster.StartAsync(3, "--shards", "64", "--cluster-lease-ttl", "60");
+        var victim = cluster.Nodes[2];
+        string host = CliRunner.Host(cluster.Nodes[0]);
+        var down = await CliRunner.RunAsync("--host", host, "cluster", "down", victim.Id, "--json");
+        Assert.True(down.ExitCode == ExitCodes.Ok, down.ToString());
+        Assert.Equal("declared down and fenced", down.Json().GetProperty("outcome").GetString());
+        Assert.Contains("declared down by another node", victim.Output);
+        // whatever it led a moment ago, it no longer takes writes for it
+        await using (var direct = await RespTestClient.ConnectAsync(victim.Port))
+        {
+            var write = await direct.SendAsync("SET", "cli:after-down", "zombie");
+            Assert.True(write.IsError, $"the downed node accepted a write: {write}");
+        }
+        // a new incarnation: back in the map with shards handed to it again, and every node agreeing
+        await cluster.WaitStableAsync(TimeSpan.FromSeconds(60));
+        var show = await CliRunner.RunAsync("--host", host, "cluster", "show", "--json");
+        Assert.Equal("up", NodeRow(show.Json(), victim.Id).GetProperty("status").GetString());
+    }
+
     private static JsonElement NodeRow(JsonElement show, string id) =>
         show.GetProperty("nodes").EnumerateArray().Single(n => n.GetProperty("id").GetString() == id);
 

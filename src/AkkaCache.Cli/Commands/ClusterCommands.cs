@@ -274,7 +274,13 @@ public static class ClusterCommands
         await using (var node = await context.ConnectAsync(asker?.Endpoint ?? context.Host))
         {
             var reply = await node.ExpectAsync(context.Cancellation, "CLUSTER", "DOWN", nodeId);
-            outcome = reply.AsString() == "ALREADYDOWN" ? "already down" : "declared down";
+            outcome = reply.AsString() switch
+            {
+                "ALREADYDOWN" => "already down",
+                // it answered: it stopped serving at once, and rejoins empty as a new incarnation
+                "FENCED" => "declared down and fenced",
+                _ => "declared down",
+            };
         }
 
         // done when the map no longer names it as primary of anything: its replicas were promoted (or nobody could be)
@@ -282,13 +288,16 @@ public static class ClusterCommands
         while (true)
         {
             var now = await ReadStateFromAnyAsync(context, state, except: nodeId);
-            bool sameIncarnationLive = now.Member(nodeId) is { Registered: true } again && again.Incarnation == member.Incarnation;
-            if (now.PrimaryCount(nodeId) == 0 && !sameIncarnationLive)
+            // a fenced node rejoins under a new lease; once the map names that incarnation, the old one's shards were failed over
+            bool rejoined = now.Member(nodeId) is { Registered: true, InMap: true } again && again.Incarnation != member.Incarnation;
+            if (now.PrimaryCount(nodeId) == 0 || rejoined)
             {
                 int orphaned = now.Shards.Count(s => s.Primary is null);
                 var result = new DownResult(nodeId, outcome, now.Epoch, primaries, orphaned);
                 if (context.Json) context.WriteJson(result);
                 else context.Console.Out.WriteLine($"{nodeId} {outcome}: {primaries} shard(s) it led failed over to replicas (epoch {now.Epoch}).");
+                if (outcome == "declared down" && !context.Json)
+                    context.Console.Out.WriteLine($"{nodeId} did not answer: if it is alive after all, it stops serving at its next lease renewal and rejoins empty.");
                 if (orphaned > 0) context.Warn($"{orphaned} shard(s) have no primary (no live replica held them): their slots answer CLUSTERDOWN until a node joins");
                 return ExitCodes.Ok;
             }

@@ -43,8 +43,11 @@ public sealed record ClusterState
 /// <summary>What <see cref="ClusterAgent.DownAsync"/> did.</summary>
 public enum DownOutcome
 {
-    /// <summary>The member's lease was revoked: the leader fails its shards over now.</summary>
+    /// <summary>The member's lease was revoked: the leader fails its shards over now. The member did not answer (dead,
+    /// paused, cut off): it stops serving when its next lease renewal finds the lease gone, or its lease deadline passes.</summary>
     Revoked,
+    /// <summary>As <see cref="Revoked"/>, and the member answered: it stopped serving at once.</summary>
+    RevokedAndFenced,
     /// <summary>The member holds no lease any more; its shards fail over (or already did) without help.</summary>
     AlreadyDown,
     /// <summary>Neither etcd nor the map knows the member.</summary>
@@ -124,7 +127,29 @@ public sealed partial class ClusterAgent
             bool inMap = stored is not null && ShardMap.FromJson(stored.Value).Member(memberId) is not null;
             return inMap ? DownOutcome.AlreadyDown : DownOutcome.Unknown;
         }
+        // revoke first: fenced before the revoke, the member could still renew its lease in between and serve on
         await _etcd.RevokeLeaseAsync(record.Lease, cancellation);
-        return DownOutcome.Revoked;
+        var member = JsonSerializer.Deserialize(record.Value, ShardMapJson.Default.ClusterMember)!;
+        var fenced = await PeerQuery.AskAsync(member.Host, member.Port, _settings.Password,
+            [FenceCommand, record.Lease.ToString(System.Globalization.CultureInfo.InvariantCulture)], FenceTimeout, cancellation);
+        return fenced is { IsError: false } ? DownOutcome.RevokedAndFenced : DownOutcome.Revoked;
+    }
+
+    public const string FenceCommand = "AC.FENCE";
+
+    /// <summary>How long CLUSTER DOWN waits for the member to confirm it stopped (a dead or paused one never does).</summary>
+    private static readonly TimeSpan FenceTimeout = TimeSpan.FromMilliseconds(500);
+
+    /// <summary>
+    /// Another node declared this one down (CLUSTER DOWN) and revoked its lease: stop serving now rather than at the next
+    /// renewal; that renewal then finds the lease gone and the node rejoins empty, as a new incarnation. False when
+    /// <paramref name="incarnation"/> is not this node's current lease (a stale order: ignored).
+    /// </summary>
+    public bool Fence(long incarnation)
+    {
+        if (incarnation != Incarnation) return false;
+        Guard.Lost();
+        Console.Error.WriteLine($"akkacache: declared down by another node (lease {incarnation} revoked); refusing requests and rejoining as a new member");
+        return true;
     }
 }

@@ -18,6 +18,8 @@ internal static class AdminCommands
     {
         list.Add("AC.CLUSTERSTATE", 1, CommandFlags.Stale, 0, 0, 0, ClusterState, "cluster",
             "Returns the cluster's members, leader, epoch and shard map as etcd holds them now, as JSON (for the akkacache tool).");
+        list.Add(ClusterAgent.FenceCommand, 2, CommandFlags.Stale | CommandFlags.Fast, 0, 0, 0, Fence, "cluster",
+            "Stops this node serving at once: another node declared it down and revoked its lease (node to node, CLUSTER DOWN).");
     }
 
     private static void ClusterState(ClientSession session, in Request request)
@@ -41,7 +43,26 @@ internal static class AdminCommands
         });
     }
 
-    /// <summary>CLUSTER DOWN member-id: +OK when the member's lease was revoked or it had none left; an error for an unknown id.</summary>
+    private static void Fence(ClientSession session, in Request request)
+    {
+        if (session.Node.Cluster is not { } agent)
+        {
+            session.Writer.WriteError(Disabled);
+            return;
+        }
+        if (!AkkaCache.Protocol.RespNumbers.TryParseInt64(request[1], out long incarnation))
+        {
+            session.Writer.WriteError("ERR invalid incarnation");
+            return;
+        }
+        if (agent.Fence(incarnation)) session.Writer.WriteOk();
+        else session.Writer.WriteError("ERR not this node's current incarnation");
+    }
+
+    /// <summary>
+    /// CLUSTER DOWN member-id: +FENCED when the member's lease was revoked and it confirmed it stopped serving, +OK when
+    /// revoked but it did not answer, +ALREADYDOWN when it had no lease left; an error for an unknown id.
+    /// </summary>
     public static void Down(ClientSession session, in Request request)
     {
         if (session.Node.Cluster is not { } agent)
@@ -64,6 +85,9 @@ internal static class AdminCommands
                 {
                     case DownOutcome.Unknown:
                         session.Writer.WriteError($"ERR unknown node '{shown}'");
+                        break;
+                    case DownOutcome.RevokedAndFenced:
+                        session.Writer.WriteSimpleString("FENCED");
                         break;
                     case DownOutcome.AlreadyDown:
                         session.Writer.WriteSimpleString("ALREADYDOWN");
