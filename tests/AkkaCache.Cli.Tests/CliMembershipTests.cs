@@ -126,16 +126,19 @@ public sealed class CliMembershipTests
         await using var cluster = await TestCluster.StartAsync(3, "--shards", "64", "--cluster-lease-ttl", "60");
         var victim = cluster.Nodes[2];
         string host = CliRunner.Host(cluster.Nodes[0]);
+        string led;
+        await using (var cache = await AkkaCacheClient.ConnectAsync(host))
+            led = Enumerable.Range(0, 10_000).Select(Key).First(k => cache.OwnerOf(k) == CliRunner.Host(victim));
+        await using var direct = await RespTestClient.ConnectAsync(victim.Port);
+        (await direct.SendAsync("SET", led, "before")).AssertOk();
+
         var down = await CliRunner.RunAsync("--host", host, "cluster", "down", victim.Id, "--json");
         Assert.True(down.ExitCode == ExitCodes.Ok, down.ToString());
         Assert.Equal("declared down and fenced", down.Json().GetProperty("outcome").GetString());
         Assert.Contains("declared down by another node", victim.Output);
         // whatever it led a moment ago, it no longer takes writes for it
-        await using (var direct = await RespTestClient.ConnectAsync(victim.Port))
-        {
-            var write = await direct.SendAsync("SET", "cli:after-down", "zombie");
-            Assert.True(write.IsError, $"the downed node accepted a write: {write}");
-        }
+        var write = await direct.SendAsync("SET", led, "zombie");
+        Assert.True(write.IsError, $"the downed node accepted a write for a shard it led: {write}");
         // a new incarnation: back in the map with shards handed to it again, and every node agreeing
         await cluster.WaitStableAsync(TimeSpan.FromSeconds(60));
         var show = await CliRunner.RunAsync("--host", host, "cluster", "show", "--json");
