@@ -14,6 +14,7 @@ public sealed record ClusterStateReply
     [JsonPropertyName("replicaCount")] public int ReplicaCount { get; init; }
     [JsonPropertyName("members")] public MemberReply[] Members { get; init; } = [];
     [JsonPropertyName("shards")] public ShardReply[] Shards { get; init; } = [];
+    [JsonPropertyName("pins")] public Dictionary<int, string> Pins { get; init; } = [];
 
     public MemberReply? Member(string id) => Members.FirstOrDefault(m => m.Id == id);
 

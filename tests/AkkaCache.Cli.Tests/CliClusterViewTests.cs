@@ -79,6 +79,39 @@ public sealed class CliClusterViewTests(ThreeNodeCluster fixture) : IClassFixtur
     }
 
     [Fact]
+    public async Task Shards_move_pins_a_shard_on_the_member_and_the_balancer_keeps_it_there()
+    {
+        var before = (await CliRunner.RunAsync("--host", fixture.Host, "shards", "show", "--json")).Json().GetProperty("shards").EnumerateArray().ToList();
+        string from = fixture.Cluster.Nodes[0].Id, to = fixture.Cluster.Nodes[1].Id;
+        int shard = before.First(s => s.GetProperty("primary").GetString() == from).GetProperty("shard").GetInt32();
+        string shardText = shard.ToString(CultureInfo.InvariantCulture);
+
+        var run = await CliRunner.RunAsync("--host", fixture.Host, "shards", "move", shardText, to, "--json");
+        Assert.True(run.ExitCode == ExitCodes.Ok, run.ToString());
+        Assert.Equal(from, run.Json().GetProperty("from").GetString());
+        Assert.Equal(to, run.Json().GetProperty("to").GetString());
+
+        // once the balancer has evened out the load, the shard is still where it was put
+        await fixture.Cluster.WaitStableAsync();
+        var after = (await CliRunner.RunAsync("--host", fixture.Host, "shards", "show", "--json")).Json().GetProperty("shards").EnumerateArray().ToList();
+        Assert.Equal(to, after[shard].GetProperty("primary").GetString());
+        Assert.Equal(to, after[shard].GetProperty("pinnedTo").GetString());
+        var counts = fixture.Cluster.Nodes.Select(n => after.Count(s => s.GetProperty("primary").GetString() == n.Id)).ToList();
+        Assert.True(counts.Max() - counts.Min() <= 1, string.Join(",", counts));
+
+        var unpin = await CliRunner.RunAsync("--host", fixture.Host, "shards", "unpin", shardText, "--json");
+        Assert.True(unpin.ExitCode == ExitCodes.Ok, unpin.ToString());
+        Assert.True(unpin.Json().GetProperty("unpinned").GetBoolean());
+
+        var badShard = await CliRunner.RunAsync("--host", fixture.Host, "shards", "move", "64", to);
+        Assert.Equal(ExitCodes.Usage, badShard.ExitCode);
+        Assert.Contains("has shards 0..63", badShard.Error);
+        var badNode = await CliRunner.RunAsync("--host", fixture.Host, "shards", "move", "0", "nope");
+        Assert.Equal(ExitCodes.NodeError, badNode.ExitCode);
+        Assert.Contains("unknown node 'nope'", badNode.Error);
+    }
+
+    [Fact]
     public async Task Hotkeys_json_finds_a_key_read_hard_on_its_owner()
     {
         await using var cache = await AkkaCacheClient.ConnectAsync(fixture.Seeds);

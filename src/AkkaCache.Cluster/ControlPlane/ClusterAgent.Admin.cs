@@ -36,6 +36,8 @@ public sealed record ClusterState
     [JsonPropertyName("replicaCount")] public int ReplicaCount { get; init; }
     [JsonPropertyName("members")] public MemberState[] Members { get; init; } = [];
     [JsonPropertyName("shards")] public ShardAssignment[] Shards { get; init; } = [];
+    /// <summary>Shards an operator pinned to a member (shard number → member id).</summary>
+    [JsonPropertyName("pins")] public Dictionary<int, string> Pins { get; init; } = [];
 
     public byte[] ToJson() => JsonSerializer.SerializeToUtf8Bytes(this, ClusterStateJson.Default.ClusterState);
 }
@@ -107,8 +109,38 @@ public sealed partial class ClusterAgent
             ReplicaCount = map.ReplicaCount,
             Members = [.. members],
             Shards = map.Shards,
+            Pins = await ReadPinsAsync(cancellation),
         };
     }
+
+    private async Task<Dictionary<int, string>> ReadPinsAsync(CancellationToken cancellation)
+    {
+        var pins = new Dictionary<int, string>();
+        foreach (var item in (await _etcd.GetPrefixAsync(_pinsPrefix, cancellation)).Items)
+            if (int.TryParse(item.Key.AsSpan(_pinsPrefix.Length), out int shard)) pins[shard] = item.ValueText;
+        return pins;
+    }
+
+    /// <summary>
+    /// Pins <paramref name="shard"/> to <paramref name="memberId"/> (<c>akkacache shards move</c>): the leader migrates it
+    /// there and keeps it there, evening out the load with other shards. The pin lasts until <see cref="UnpinAsync"/> or
+    /// another pin of the shard; while the member is down or leaving it is ignored.
+    /// </summary>
+    /// <exception cref="ArgumentException">No such shard, or the member is not live, or it is leaving.</exception>
+    public async Task PinAsync(int shard, string memberId, CancellationToken cancellation = default)
+    {
+        if (shard < 0 || shard >= _settings.ShardCount)
+            throw new ArgumentException($"no shard {shard}: this cluster has shards 0..{_settings.ShardCount - 1}");
+        if (await _etcd.GetAsync(_membersPrefix + memberId, cancellation) is null)
+            throw new ArgumentException($"unknown node '{memberId}' (not a live member)");
+        if (await _etcd.GetAsync(_leavingPrefix + memberId, cancellation) is not null)
+            throw new ArgumentException($"node '{memberId}' is leaving the cluster");
+        await _etcd.PutAsync(_pinsPrefix + shard.ToString(System.Globalization.CultureInfo.InvariantCulture), memberId, 0, cancellation);
+    }
+
+    /// <summary>Lets the balancer move <paramref name="shard"/> again; false when it was not pinned.</summary>
+    public async Task<bool> UnpinAsync(int shard, CancellationToken cancellation = default) =>
+        await _etcd.DeleteAsync(_pinsPrefix + shard.ToString(System.Globalization.CultureInfo.InvariantCulture), cancellation) > 0;
 
     /// <summary>
     /// Declares another member dead now: revokes its lease, which deletes its member record (and the leader key, if it

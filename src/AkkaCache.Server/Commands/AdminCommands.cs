@@ -18,8 +18,48 @@ internal static class AdminCommands
     {
         list.Add("AC.CLUSTERSTATE", 1, CommandFlags.Stale, 0, 0, 0, ClusterState, "cluster",
             "Returns the cluster's members, leader, epoch and shard map as etcd holds them now, as JSON (for the akkacache tool).");
+        list.Add("AC.SHARDPIN", 3, CommandFlags.Stale, 0, 0, 0, Pin, "cluster",
+            "Pins a shard to a member: the leader moves it there and keeps it there (akkacache shards move).");
+        list.Add("AC.SHARDUNPIN", 2, CommandFlags.Stale, 0, 0, 0, Pin, "cluster",
+            "Lets the balancer move a pinned shard again; 1 if it was pinned, else 0.");
         list.Add(ClusterAgent.FenceCommand, 2, CommandFlags.Stale | CommandFlags.Fast, 0, 0, 0, Fence, "cluster",
             "Stops this node serving at once: another node declared it down and revoked its lease (node to node, CLUSTER DOWN).");
+    }
+
+    private static void Pin(ClientSession session, in Request request)
+    {
+        if (session.Node.Cluster is not { } agent)
+        {
+            session.Writer.WriteError(Disabled);
+            return;
+        }
+        if (!AkkaCache.Protocol.RespNumbers.TryParseInt64(request[1], out long shard) || shard is < 0 or > int.MaxValue)
+        {
+            session.Writer.WriteError("ERR shard is not a non-negative integer");
+            return;
+        }
+        string member = request.Count > 2 ? Encoding.UTF8.GetString(request[2]) : "";
+        bool unpin = request.Count == 2;
+        session.Defer(async () =>
+        {
+            try
+            {
+                if (unpin) session.Writer.WriteInteger(await agent.UnpinAsync((int)shard) ? 1 : 0);
+                else
+                {
+                    await agent.PinAsync((int)shard, member);
+                    session.Writer.WriteOk();
+                }
+            }
+            catch (ArgumentException e)
+            {
+                session.Writer.WriteError("ERR " + e.Message);
+            }
+            catch (Exception e) when (e is HttpRequestException or TaskCanceledException or EtcdException)
+            {
+                session.Writer.WriteError(EtcdUnreachable(agent, e));
+            }
+        });
     }
 
     private static void ClusterState(ClientSession session, in Request request)
