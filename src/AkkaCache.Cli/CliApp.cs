@@ -54,7 +54,7 @@ public sealed class GlobalOptions
         Console = console;
         Host = new Option<string>("--host")
         {
-            Description = $"Any node of the cluster, host:port (default {CliApp.DefaultHost}, or ${CliApp.HostVariable}).",
+            Description = $"Any node of the cluster, host:port (or ${CliApp.HostVariable}).",
             Recursive = true,
             DefaultValueFactory = _ => console.Environment(CliApp.HostVariable) is { Length: > 0 } host ? host : CliApp.DefaultHost,
         };
@@ -67,7 +67,7 @@ public sealed class GlobalOptions
         Json = new Option<bool>("--json") { Description = "Print JSON for scripts instead of tables.", Recursive = true };
         Timeout = new Option<double>("--timeout")
         {
-            Description = "Seconds to wait for a node to connect or answer (default 5).",
+            Description = "Seconds to wait for a node to connect or answer.",
             Recursive = true,
             DefaultValueFactory = _ => 5,
         };

@@ -23,7 +23,7 @@ public static class ClusterCommands
         globals.SetAction(leader, (context, _) => LeaderAsync(context));
         cluster.Subcommands.Add(leader);
 
-        var wait = new Option<double>("--wait") { Description = "Seconds to wait for the operation to finish (default 120).", DefaultValueFactory = _ => 120 };
+        var wait = new Option<double>("--wait") { Description = "Seconds to wait for the operation to finish.", DefaultValueFactory = _ => 120 };
         wait.Validators.Add(r => { if (r.GetValueOrDefault<double>() <= 0) r.AddError("--wait must be a positive number of seconds."); });
 
         var leaveNode = new Argument<string>("node") { Description = "The id of the member to drain (see cluster show)." };

@@ -10,7 +10,7 @@ public static class HotKeysCommand
 {
     public static Command Build(GlobalOptions globals)
     {
-        var count = new Option<int>("--count") { Description = "Keys to show (default 10).", DefaultValueFactory = _ => 10 };
+        var count = new Option<int>("--count") { Description = "Keys to show.", DefaultValueFactory = _ => 10 };
         count.Validators.Add(r => { if (r.GetValueOrDefault<int>() < 1) r.AddError("--count must be at least 1."); });
         var command = new Command("hotkeys", "The hottest keys of the whole cluster: every node's AC.HOTKEYS, merged (ops/s summed over the nodes that serve the key).");
         command.Options.Add(count);

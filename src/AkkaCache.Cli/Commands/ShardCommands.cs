@@ -21,7 +21,7 @@ public static class ShardCommands
 
         var shardArgument = new Argument<int>("shard") { Description = "The shard number (see shards show)." };
         var target = new Argument<string>("node") { Description = "The id of the member to move it to." };
-        var wait = new Option<double>("--wait") { Description = "Seconds to wait for the move to finish (default 120).", DefaultValueFactory = _ => 120 };
+        var wait = new Option<double>("--wait") { Description = "Seconds to wait for the move to finish.", DefaultValueFactory = _ => 120 };
         wait.Validators.Add(r => { if (r.GetValueOrDefault<double>() <= 0) r.AddError("--wait must be a positive number of seconds."); });
         var move = new Command("move", "Move a shard to a member and pin it there: the balancer evens out the load with other shards. Waits until the member leads it.");
         move.Arguments.Add(shardArgument);

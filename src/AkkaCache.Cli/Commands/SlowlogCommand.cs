@@ -10,7 +10,7 @@ public static class SlowlogCommand
 {
     public static Command Build(GlobalOptions globals)
     {
-        var count = new Option<int>("--count") { Description = "Entries per node (default 10).", DefaultValueFactory = _ => 10 };
+        var count = new Option<int>("--count") { Description = "Entries per node.", DefaultValueFactory = _ => 10 };
         count.Validators.Add(r => { if (r.GetValueOrDefault<int>() < 1) r.AddError("--count must be at least 1."); });
         var command = new Command("slowlog", "The slowest recent commands of every node (SLOWLOG GET).");
         command.Options.Add(count);

@@ -11,7 +11,7 @@ public static class StatsCommand
     public static Command Build(GlobalOptions globals)
     {
         var once = new Option<bool>("--once") { Description = "One sample (two INFO readings --interval apart), then exit: for scripts and tests." };
-        var interval = new Option<double>("--interval") { Description = "Seconds between samples (default 1).", DefaultValueFactory = _ => 1 };
+        var interval = new Option<double>("--interval") { Description = "Seconds between samples.", DefaultValueFactory = _ => 1 };
         interval.Validators.Add(r => { if (r.GetValueOrDefault<double>() is < 0.1 or > 3600) r.AddError("--interval must be between 0.1 and 3600 seconds."); });
         var command = new Command("stats", "Live per-node ops/s, hit rate, evictions/s, expirations/s and p50/p99 latency (where the node reports it); Ctrl+C to stop.");
         command.Options.Add(once);
