@@ -26,20 +26,23 @@ public static class ClusterCommands
         var wait = new Option<double>("--wait") { Description = "Seconds to wait for the operation to finish.", DefaultValueFactory = _ => 120 };
         wait.Validators.Add(r => { if (r.GetValueOrDefault<double>() <= 0) r.AddError("--wait must be a positive number of seconds."); });
 
-        var leaveNode = new Argument<string>("node") { Description = "The id of the member to drain (see cluster show)." };
-        var leave = new Command("leave", "Gracefully drain a node: it hands every shard to the others, then leaves; shows the progress until it is done.");
-        leave.Arguments.Add(leaveNode);
-        leave.Options.Add(wait);
-        globals.SetAction(leave, (context, parsed) => LeaveAsync(context, parsed.GetValue(leaveNode)!, TimeSpan.FromSeconds(parsed.GetValue(wait))));
-        cluster.Subcommands.Add(leave);
-
-        var downNode = new Argument<string>("node") { Description = "The id of the member to declare dead (see cluster show)." };
-        var down = new Command("down", "Declare a node dead now (it is killed, hung or unreachable): its lease is revoked and its replicas promoted without waiting for the lease to expire.");
-        down.Arguments.Add(downNode);
-        down.Options.Add(wait);
-        globals.SetAction(down, (context, parsed) => DownAsync(context, parsed.GetValue(downNode)!, TimeSpan.FromSeconds(parsed.GetValue(wait))));
-        cluster.Subcommands.Add(down);
+        cluster.Subcommands.Add(NodeCommand(globals, "leave", "Gracefully drain a node: it hands every shard to the others, then leaves; shows the progress until it is done.",
+            "drain", wait, LeaveAsync));
+        cluster.Subcommands.Add(NodeCommand(globals, "down", "Declare a node dead now (it is killed, hung or unreachable): its lease is revoked and its replicas promoted without waiting for the lease to expire.",
+            "declare dead", wait, DownAsync));
         return cluster;
+    }
+
+    /// <summary>A command acting on one member, given by id, within --wait.</summary>
+    private static Command NodeCommand(GlobalOptions globals, string name, string description, string verb, Option<double> wait,
+        Func<CliContext, string, TimeSpan, Task<int>> run)
+    {
+        var node = new Argument<string>("node") { Description = $"The id of the member to {verb} (see cluster show)." };
+        var command = new Command(name, description);
+        command.Arguments.Add(node);
+        command.Options.Add(wait);
+        globals.SetAction(command, (context, parsed) => run(context, parsed.GetValue(node)!, TimeSpan.FromSeconds(parsed.GetValue(wait))));
+        return command;
     }
 
     /// <summary>One row of <c>cluster show</c>.</summary>

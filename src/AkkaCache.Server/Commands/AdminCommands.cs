@@ -1,14 +1,16 @@
 using System.Text;
 using AkkaCache.Cluster.ControlPlane;
 using AkkaCache.Cluster.Etcd;
+using AkkaCache.Protocol;
 using AkkaCache.Server.Network;
 
 namespace AkkaCache.Server.Commands;
 
 /// <summary>
 /// What the <c>akkacache</c> operations tool asks of a node beyond the Redis commands: AC.CLUSTERSTATE (the control
-/// plane as etcd holds it, as JSON) and CLUSTER DOWN (declare another member dead now). Both talk to etcd, so their
-/// replies are deferred; neither is on a data path.
+/// plane as etcd holds it, as JSON), CLUSTER DOWN (declare another member dead now), AC.SHARDPIN / AC.SHARDUNPIN
+/// (operator shard placement) and AC.FENCE (node to node, from CLUSTER DOWN). Those that talk to etcd defer their
+/// reply; none is on a data path.
 /// </summary>
 internal static class AdminCommands
 {
@@ -26,59 +28,60 @@ internal static class AdminCommands
             "Stops this node serving at once: another node declared it down and revoked its lease (node to node, CLUSTER DOWN).");
     }
 
+    private static void ClusterState(ClientSession session, in Request request) =>
+        DeferToEtcd(session, async agent => session.Writer.WriteBulkString((await agent.ReadStateAsync()).ToJson()));
+
+    /// <summary>AC.SHARDPIN shard member-id: +OK; AC.SHARDUNPIN shard: 1 if it was pinned, else 0.</summary>
     private static void Pin(ClientSession session, in Request request)
     {
-        if (session.Node.Cluster is not { } agent)
-        {
-            session.Writer.WriteError(Disabled);
-            return;
-        }
-        if (!AkkaCache.Protocol.RespNumbers.TryParseInt64(request[1], out long shard) || shard is < 0 or > int.MaxValue)
+        if (!RespNumbers.TryParseInt64(request[1], out long parsed) || parsed is < 0 or > int.MaxValue)
         {
             session.Writer.WriteError("ERR shard is not a non-negative integer");
             return;
         }
-        string member = request.Count > 2 ? Encoding.UTF8.GetString(request[2]) : "";
-        bool unpin = request.Count == 2;
-        session.Defer(async () =>
+        int shard = (int)parsed;
+        if (request.Count == 2)
         {
-            try
-            {
-                if (unpin) session.Writer.WriteInteger(await agent.UnpinAsync((int)shard) ? 1 : 0);
-                else
-                {
-                    await agent.PinAsync((int)shard, member);
-                    session.Writer.WriteOk();
-                }
-            }
-            catch (ArgumentException e)
-            {
-                session.Writer.WriteError("ERR " + e.Message);
-            }
-            catch (Exception e) when (e is HttpRequestException or TaskCanceledException or EtcdException)
-            {
-                session.Writer.WriteError(EtcdUnreachable(agent, e));
-            }
+            DeferToEtcd(session, async agent => session.Writer.WriteInteger(await agent.UnpinAsync(shard) ? 1 : 0));
+            return;
+        }
+        string member = Encoding.UTF8.GetString(request[2]);
+        DeferToEtcd(session, async agent =>
+        {
+            await agent.PinAsync(shard, member);
+            session.Writer.WriteOk();
         });
     }
 
-    private static void ClusterState(ClientSession session, in Request request)
+    /// <summary>
+    /// CLUSTER DOWN member-id: +FENCED when the member's lease was revoked and it confirmed it stopped serving, +OK when
+    /// revoked but it did not answer, +ALREADYDOWN when it had no lease left; an error for an unknown id.
+    /// </summary>
+    public static void Down(ClientSession session, in Request request)
     {
-        if (session.Node.Cluster is not { } agent)
+        if (request.Count != 3)
         {
-            session.Writer.WriteError(Disabled);
+            session.Writer.WriteError("ERR wrong number of arguments for 'cluster|down' command");
             return;
         }
-        session.Defer(async () =>
+        string member = Encoding.UTF8.GetString(request[2]);
+        string shown = ClientSession.Printable(request[2], 128);
+        DeferToEtcd(session, async agent =>
         {
-            try
+            switch (await agent.DownAsync(member))
             {
-                var state = await agent.ReadStateAsync();
-                session.Writer.WriteBulkString(state.ToJson());
-            }
-            catch (Exception e) when (e is HttpRequestException or TaskCanceledException or EtcdException)
-            {
-                session.Writer.WriteError(EtcdUnreachable(agent, e));
+                case DownOutcome.Unknown:
+                    session.Writer.WriteError($"ERR unknown node '{shown}'");
+                    break;
+                case DownOutcome.RevokedAndFenced:
+                    session.Writer.WriteSimpleString("FENCED");
+                    break;
+                case DownOutcome.AlreadyDown:
+                    session.Writer.WriteSimpleString("ALREADYDOWN");
+                    break;
+                default:
+                    session.Writer.WriteOk();
+                    break;
             }
         });
     }
@@ -90,7 +93,7 @@ internal static class AdminCommands
             session.Writer.WriteError(Disabled);
             return;
         }
-        if (!AkkaCache.Protocol.RespNumbers.TryParseInt64(request[1], out long incarnation))
+        if (!RespNumbers.TryParseInt64(request[1], out long incarnation))
         {
             session.Writer.WriteError("ERR invalid incarnation");
             return;
@@ -100,42 +103,21 @@ internal static class AdminCommands
     }
 
     /// <summary>
-    /// CLUSTER DOWN member-id: +FENCED when the member's lease was revoked and it confirmed it stopped serving, +OK when
-    /// revoked but it did not answer, +ALREADYDOWN when it had no lease left; an error for an unknown id.
+    /// Runs <paramref name="work"/> after the reply is deferred; a refused order (<see cref="ArgumentException"/>) and an
+    /// unreachable etcd become error replies.
     /// </summary>
-    public static void Down(ClientSession session, in Request request)
+    private static void DeferToEtcd(ClientSession session, Func<ClusterAgent, Task> work)
     {
         if (session.Node.Cluster is not { } agent)
         {
             session.Writer.WriteError(Disabled);
             return;
         }
-        if (request.Count != 3)
-        {
-            session.Writer.WriteError("ERR wrong number of arguments for 'cluster|down' command");
-            return;
-        }
-        string member = Encoding.UTF8.GetString(request[2]);
-        string shown = ClientSession.Printable(request[2], 128);
         session.Defer(async () =>
         {
             try
             {
-                switch (await agent.DownAsync(member))
-                {
-                    case DownOutcome.Unknown:
-                        session.Writer.WriteError($"ERR unknown node '{shown}'");
-                        break;
-                    case DownOutcome.RevokedAndFenced:
-                        session.Writer.WriteSimpleString("FENCED");
-                        break;
-                    case DownOutcome.AlreadyDown:
-                        session.Writer.WriteSimpleString("ALREADYDOWN");
-                        break;
-                    default:
-                        session.Writer.WriteOk();
-                        break;
-                }
+                await work(agent);
             }
             catch (ArgumentException e)
             {
@@ -143,11 +125,8 @@ internal static class AdminCommands
             }
             catch (Exception e) when (e is HttpRequestException or TaskCanceledException or EtcdException)
             {
-                session.Writer.WriteError(EtcdUnreachable(agent, e));
+                session.Writer.WriteError($"CLUSTERDOWN cannot reach etcd at {agent.Settings.Etcd}: {e.Message.ReplaceLineEndings(" ")}");
             }
         });
     }
-
-    private static string EtcdUnreachable(ClusterAgent agent, Exception e) =>
-        $"CLUSTERDOWN cannot read the cluster state from etcd at {agent.Settings.Etcd}: {e.Message.ReplaceLineEndings(" ")}";
 }
