@@ -71,7 +71,10 @@ public sealed class NodeClient : IAsyncDisposable
         try
         {
             await _socket.SendAsync(RespRequestEncoder.Encode(args), SocketFlags.None, deadline.Token);
-            return await _replies.ReadAsync(deadline.Token);
+            var reply = await _replies.ReadAsync(deadline.Token);
+            if (reply.IsError && reply.AsString() is { } error && error.StartsWith("NOAUTH", StringComparison.Ordinal))
+                throw new CliException(ExitCodes.NodeError, $"{Endpoint} requires a password: use --password or AKKACACHE_PASSWORD");
+            return reply;
         }
         catch (OperationCanceledException e) when (!cancellation.IsCancellationRequested)
         {

@@ -53,6 +53,28 @@ public sealed class CliErrorTests
     }
 
     [Fact]
+    public async Task A_node_with_a_password_says_which_option_gives_it_and_refuses_a_wrong_one()
+    {
+        int port = NodeProcess.FreePort();
+        await using var node = NodeProcess.Start("guarded", port, ["--port", port.ToString(CultureInfo.InvariantCulture), "--requirepass", "s3cret"]);
+        await node.WaitReadyAsync();
+        string host = $"127.0.0.1:{port}";
+
+        var none = await CliRunner.RunAsync("--host", host, "cluster", "show");
+        Assert.Equal(ExitCodes.NodeError, none.ExitCode);
+        Assert.Contains($"{host} requires a password: use --password or AKKACACHE_PASSWORD", none.Error);
+
+        var wrong = await CliRunner.RunAsync("--host", host, "--password", "nope", "cluster", "show");
+        Assert.Equal(ExitCodes.NodeError, wrong.ExitCode);
+        Assert.Contains($"{host} refused the password", wrong.Error);
+
+        // the right one, from the environment: past AUTH, to the next complaint
+        var right = await CliRunner.RunAsync(new CliOptions { Environment = { [CliApp.PasswordVariable] = "s3cret" } }, "--host", host, "cluster", "show");
+        Assert.Equal(ExitCodes.NodeError, right.ExitCode);
+        Assert.Contains("is not in cluster mode", right.Error);
+    }
+
+    [Fact]
     public async Task Cluster_commands_on_a_standalone_node_say_it_is_not_in_cluster_mode()
     {
         int port = NodeProcess.FreePort();
