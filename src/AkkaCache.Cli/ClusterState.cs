@@ -29,8 +29,17 @@ public sealed record ClusterStateReply
     /// <summary>Shards <paramref name="id"/> holds in any role, or is importing.</summary>
     public int HeldCount(string id) => Shards.Count(s => s.Primary == id || s.MigratingTo == id || s.Replicas.Contains(id));
 
-    public static ClusterStateReply Parse(string json) => JsonSerializer.Deserialize<ClusterStateReply>(json)
-        ?? throw new CliException(ExitCodes.NodeError, "the node answered AC.CLUSTERSTATE with null");
+    public static ClusterStateReply Parse(string json)
+    {
+        try
+        {
+            return JsonSerializer.Deserialize<ClusterStateReply>(json) ?? throw new JsonException("null");
+        }
+        catch (JsonException e)
+        {
+            throw new CliException(ExitCodes.NodeError, $"the node's answer to AC.CLUSTERSTATE is not the state this tool reads ({e.Message}); is the tool the same version as the server?", e);
+        }
+    }
 }
 
 public sealed record MemberReply
