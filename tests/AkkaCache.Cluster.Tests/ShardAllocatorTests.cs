@@ -581,6 +581,39 @@ public sealed class ShardAllocatorTests(ITestOutputHelper output)
     }
 
     /// <summary>A simulated cluster: the live members, who is leaving, and the maps the leader wrote, checked at every step.</summary>
+    [Fact]
+    public void A_pinned_shard_moves_to_its_member_and_stays_while_other_shards_restore_the_balance()
+    {
+        var settings = new AllocationSettings(1, 4);
+        var members = Nodes(3);
+        ShardMap Converge(ShardMap map, IReadOnlyDictionary<int, string>? pins)
+        {
+            for (int round = 0; round < 100; round++)
+            {
+                var next = ShardAllocator.Rebalance(map, members, settings, pinned: pins);
+                for (int s = 0; s < next.ShardCount; s++)
+                    if (next.Shards[s].MigratingTo is { } target) next = ShardAllocator.CompleteMigration(next, s, target);
+                if (next.Epoch == map.Epoch) return map;
+                map = next;
+            }
+            throw new InvalidOperationException("the allocator did not settle");
+        }
+        var balanced = Converge(ShardMap.Empty(64, 1), null);
+        int shard = Enumerable.Range(0, 64).First(s => balanced.Shards[s].Primary == "n1");
+        var pins = new Dictionary<int, string> { [shard] = "n2" };
+
+        var first = ShardAllocator.Rebalance(balanced, members, settings, pinned: pins);
+        Assert.Equal("n2", first.Shards[shard].MigratingTo);
+        var settled = Converge(balanced, pins);
+        Assert.Equal("n2", settled.Shards[shard].Primary);
+        var counts = members.Select(m => settled.Shards.Count(a => a.Primary == m.Id)).ToList();
+        Assert.True(counts.Max() - counts.Min() <= 1, string.Join(",", counts));
+
+        // a pin to a member that is leaving (or gone) does not hold the shard back
+        var leaving = ShardAllocator.Rebalance(settled, members, settings, leaving: new HashSet<string> { "n2" }, pinned: pins);
+        Assert.NotNull(leaving.Shards[shard].MigratingTo);
+    }
+
     private sealed class World(int shards, AllocationSettings settings)
     {
         public List<ClusterMember> Live { get; } = [];

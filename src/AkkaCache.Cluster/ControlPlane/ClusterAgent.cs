@@ -36,14 +36,14 @@ public sealed record ClusterSettings
 /// The leader writes the map in a transaction that checks it still holds the leader key, so a deposed leader cannot
 /// overwrite its successor's map.
 /// </summary>
-public sealed class ClusterAgent : IAsyncDisposable
+public sealed partial class ClusterAgent : IAsyncDisposable
 {
     private readonly ClusterSettings _settings;
     private readonly ReplicationHub _hub;
     private readonly EtcdClient _etcd;
     private readonly CancellationTokenSource _stop = new();
     private readonly List<Task> _loops = [];
-    private readonly string _memberKey, _leaderKey, _mapKey, _leavingPrefix, _handoffPrefix, _membersPrefix;
+    private readonly string _memberKey, _leaderKey, _mapKey, _leavingPrefix, _handoffPrefix, _membersPrefix, _pinsPrefix;
     private ClusterTopology? _topology;
     private long _lease;
     private volatile bool _leader;
@@ -61,6 +61,7 @@ public sealed class ClusterAgent : IAsyncDisposable
         _mapKey = settings.Prefix + "map";
         _leavingPrefix = settings.Prefix + "leaving/";
         _handoffPrefix = settings.Prefix + "handoff/";
+        _pinsPrefix = settings.Prefix + "pins/";
         hub.HandoffReady += OnHandoffReady;
     }
 
@@ -309,16 +310,17 @@ public sealed class ClusterAgent : IAsyncDisposable
             var leaving = new HashSet<string>();
             foreach (var item in (await _etcd.GetPrefixAsync(_leavingPrefix, token)).Items) leaving.Add(item.Key[_leavingPrefix.Length..]);
             var handoffs = (await _etcd.GetPrefixAsync(_handoffPrefix, token)).Items;
+            var pinned = await ReadPinsAsync(token);
             var stored = await _etcd.GetAsync(_mapKey, token);
             var current = stored is null ? ShardMap.Empty(_settings.ShardCount, _settings.ReplicaCount) : ShardMap.FromJson(stored.Value);
 
             var offsets = await CandidateOffsetsAsync(current, members, token);
-            var next = NextMap(current, members, leaving, handoffs, offsets);
+            var next = NextMap(current, members, leaving, handoffs, offsets, pinned: pinned);
             if (StartsMigrations(current, next))
             {
                 // new moves: pick the smallest shards, so a rebalance moves as few bytes as it can
                 var sizes = await ShardSizesAsync(members, token);
-                next = NextMap(current, members, leaving, handoffs, offsets, sizes);
+                next = NextMap(current, members, leaving, handoffs, offsets, sizes, pinned);
             }
             if (next.Epoch != current.Epoch)
             {
@@ -340,19 +342,19 @@ public sealed class ClusterAgent : IAsyncDisposable
 
     /// <summary>The map after the membership and hand-offs seen now (pure; the leader's whole decision).</summary>
     internal ShardMap NextMap(ShardMap current, List<ClusterMember> members, HashSet<string> leaving, IReadOnlyList<EtcdKeyValue> handoffs,
-        Func<string, int, long>? replicaOffset = null, Func<int, long>? shardBytes = null)
+        Func<string, int, long>? replicaOffset = null, Func<int, long>? shardBytes = null, IReadOnlyDictionary<int, string>? pinned = null)
     {
         var settings = new AllocationSettings(_settings.ReplicaCount, _settings.MaxShardsInFlight);
         var next = current;
         // a member back under a new lease lost what it held: fail its shards over before it is given new ones
         var reborn = members.Where(m => current.Member(m.Id) is { } known && known.Incarnation != m.Incarnation).Select(m => m.Id).ToHashSet();
-        if (reborn.Count > 0) next = ShardAllocator.Rebalance(next, members.Where(m => !reborn.Contains(m.Id)).ToList(), settings, replicaOffset, leaving, shardBytes);
+        if (reborn.Count > 0) next = ShardAllocator.Rebalance(next, members.Where(m => !reborn.Contains(m.Id)).ToList(), settings, replicaOffset, leaving, shardBytes, pinned);
         foreach (var handoff in handoffs)
         {
             if (!int.TryParse(handoff.Key.AsSpan(_handoffPrefix.Length), out int shard) || shard < 0 || shard >= next.ShardCount) continue;
             next = ShardAllocator.CompleteMigration(next, shard, Encoding.UTF8.GetString(handoff.Value), leaving);
         }
-        return ShardAllocator.Rebalance(next, members, settings, replicaOffset, leaving, shardBytes);
+        return ShardAllocator.Rebalance(next, members, settings, replicaOffset, leaving, shardBytes, pinned);
     }
 
     private static bool StartsMigrations(ShardMap current, ShardMap next)

@@ -81,6 +81,15 @@ public sealed class EtcdClient : IDisposable
         return doc.RootElement.TryGetProperty("result", out var result) ? EtcdJson.Int64(result, "TTL") : 0;
     }
 
+    /// <summary>How long a lease has left and was granted for, in seconds; null when the lease no longer exists.</summary>
+    public async Task<(long Remaining, long Granted)?> LeaseTimeToLiveAsync(long leaseId, CancellationToken ct = default)
+    {
+        using var doc = await PostAsync("v3/lease/timetolive", LeaseBody(leaseId), ct);
+        long remaining = EtcdJson.Int64(doc.RootElement, "TTL");
+        // etcd answers an unknown lease with TTL -1
+        return remaining < 0 ? null : (remaining, EtcdJson.Int64(doc.RootElement, "grantedTTL"));
+    }
+
     /// <summary>Revokes a lease, deleting every key attached to it. A lease that no longer exists is not an error.</summary>
     public async Task RevokeLeaseAsync(long leaseId, CancellationToken ct = default)
     {

@@ -60,15 +60,19 @@ public static class ShardAllocator
     /// <returns><paramref name="previous"/> when nothing changes, else the next map at <c>previous.Epoch + 1</c>.</returns>
     /// <param name="shardBytes">How much data a shard holds: of the shards a member gives away, the smallest move first
     /// (a migration to a member that holds a replica still comes first: it copies nothing). Null: in shard order.</param>
+    /// <param name="pinned">Shards an operator placed on a member (<c>akkacache shards move</c>): a pinned shard migrates to
+    /// its member and is never chosen to even out the load; the balance is restored with other shards. A pin to a
+    /// member that is not live or is leaving is ignored while it is.</param>
     public static ShardMap Rebalance(ShardMap previous, IReadOnlyList<ClusterMember> members, AllocationSettings settings,
-        Func<string, int, long>? replicaOffset = null, IReadOnlySet<string>? leaving = null, Func<int, long>? shardBytes = null)
+        Func<string, int, long>? replicaOffset = null, IReadOnlySet<string>? leaving = null, Func<int, long>? shardBytes = null,
+        IReadOnlyDictionary<int, string>? pinned = null)
     {
         ArgumentNullException.ThrowIfNull(previous);
         ArgumentNullException.ThrowIfNull(members);
         ArgumentNullException.ThrowIfNull(settings);
         ArgumentOutOfRangeException.ThrowIfNegative(settings.ReplicaCount);
         ArgumentOutOfRangeException.ThrowIfLessThan(settings.MaxShardsInFlight, 1);
-        return new Planner(previous, members, settings, replicaOffset, leaving, shardBytes).Run();
+        return new Planner(previous, members, settings, replicaOffset, leaving, shardBytes, pinned).Run();
     }
 
     /// <summary>
@@ -132,8 +136,10 @@ public static class ShardAllocator
         private readonly int[] _load; // primaries: owned and staying + migrating in
         private readonly int[] _quota;
 
+        private readonly int[] _pin; // member index a shard is pinned to, -1 when none (or the member is not active)
+
         public Planner(ShardMap previous, IReadOnlyList<ClusterMember> members, AllocationSettings settings,
-            Func<string, int, long>? offset, IReadOnlySet<string>? leaving, Func<int, long>? shardBytes)
+            Func<string, int, long>? offset, IReadOnlySet<string>? leaving, Func<int, long>? shardBytes, IReadOnlyDictionary<int, string>? pinned)
         {
             _previous = previous;
             _shardBytes = shardBytes;
@@ -171,6 +177,11 @@ public static class ShardAllocator
             _replicaCount = new int[_shardCount];
             _load = new int[_n];
             _quota = new int[_n];
+            _pin = new int[_shardCount];
+            Array.Fill(_pin, -1);
+            if (pinned is not null)
+                foreach (var (shard, member) in pinned)
+                    if (shard >= 0 && shard < _shardCount && Live(member) is var i and >= 0 && _active[i]) _pin[shard] = i;
         }
 
         public ShardMap Run()
@@ -180,6 +191,7 @@ public static class ShardAllocator
                 ReadAndFailOver();
                 SetQuotas(_load, _quota, _shardCount);
                 AssignUnowned();
+                StartPinnedMigrations();
                 StartMigrations();
                 PlaceReplicas();
             }
@@ -274,6 +286,19 @@ public static class ShardAllocator
             }
         }
 
+        /// <summary>A pinned shard not on its member (and not moving) starts moving there, whatever the quotas say.</summary>
+        private void StartPinnedMigrations()
+        {
+            for (var s = 0; s < _shardCount; s++)
+            {
+                var pin = _pin[s];
+                if (pin < 0 || _primary[s] == pin || _target[s] >= 0) continue;
+                _target[s] = pin;
+                _load[_primary[s]]--;
+                _load[pin]++;
+            }
+        }
+
         /// <summary>Members above quota migrate their excess to members below, round robin, within the in-flight limit.</summary>
         private void StartMigrations()
         {
@@ -298,7 +323,7 @@ public static class ShardAllocator
             var movable = new List<int>[_n];
             foreach (var source in sources) movable[source] = [];
             for (var s = 0; s < _shardCount; s++)
-                if (_target[s] < 0 && movable[_primary[s]] is { } list) list.Add(s);
+                if (_target[s] < 0 && _pin[s] != _primary[s] && movable[_primary[s]] is { } list) list.Add(s);
             if (_shardBytes is { } bytes)
                 foreach (var source in sources)
                     movable[source].Sort((a, b) => bytes(a) != bytes(b) ? bytes(a).CompareTo(bytes(b)) : a.CompareTo(b));

@@ -73,6 +73,7 @@ internal static class ClusterCommands
         }
         else if (Ascii.EqualsIgnoreCase(sub, "COUNTKEYSINSLOT"u8)) KeysInSlot(session, request, count: true);
         else if (Ascii.EqualsIgnoreCase(sub, "GETKEYSINSLOT"u8)) KeysInSlot(session, request, count: false);
+        else if (Ascii.EqualsIgnoreCase(sub, "DOWN"u8)) AdminCommands.Down(session, request);
         else if (Ascii.EqualsIgnoreCase(sub, "LEAVE"u8))
         {
             session.Node.RequestLeave();

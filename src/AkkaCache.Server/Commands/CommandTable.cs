@@ -32,6 +32,7 @@ internal static class CommandTable
         TransactionCommands.Register(list);
         ServerCommands.Register(list);
         ClusterCommands.Register(list);
+        AdminCommands.Register(list);
         var table = new Dictionary<string, CommandDefinition>(StringComparer.OrdinalIgnoreCase);
         foreach (var command in list) table.Add(command.Name, command);
         return table;

@@ -1,0 +1,3 @@
+using AkkaCache.Cli;
+
+return await CliApp.RunAsync(args, CliConsole.FromSystemConsole());
