@@ -130,6 +130,8 @@ public sealed class CliClusterViewTests(ThreeNodeCluster fixture) : IClassFixtur
         Assert.True(found.GetProperty("opsPerSecond").GetInt64() >= 10);
         var ownerId = fixture.Cluster.Nodes.Single(n => CliRunner.Host(n) == owner).Id;
         Assert.Contains(ownerId, found.GetProperty("nodes").EnumerateArray().Select(n => n.GetString()));
+        // promoted or not yet, the copies listed are on other nodes than the owner
+        Assert.DoesNotContain(ownerId, found.GetProperty("replicatedTo").EnumerateArray().Select(n => n.GetString()));
     }
 
     [Fact]
