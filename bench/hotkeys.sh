@@ -4,6 +4,8 @@
 # load is the .NET client (bench client-load: 50 tasks, one client, --hot-share 0.9 over 10,000 keys of 64 bytes), which
 # learns the promoted keys and spreads their reads over every node. Each run is preceded by unmeasured warm-up calls
 # (the key gets promoted, the client learns it). Per run: ops/s, p99, and the commands each node processed.
+# Then the cost when no key is hot: redis-benchmark --cluster (-c 50 -d 64 -r 100000 -t set,get) against each cluster,
+# interleaved too, so the pings, ticks and request-path checks of replication show against the cluster without it.
 # Usage: bench/hotkeys.sh [ROUNDS]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -74,14 +76,25 @@ run() { # name base-port round
   echo "$3,$1,$rps,$p99,$per" | tee -a "$WORK/results.csv"
 }
 
+uniform() { # base-port round name
+  redis-benchmark --cluster -p "$1" -c 50 -d 64 -r 100000 -t set,get -n "$UNIFORM_REQUESTS" --csv 2>/dev/null | tr -d '"' |
+    awk -F, -v r="$2" -v c="$3" 'NR>1 { print r","c","$1","$2 }' | tee -a "$WORK/uniform.csv"
+}
+UNIFORM_REQUESTS=${UNIFORM_REQUESTS:-200000}
+
 echo "round,cluster,rps,p99_ms,commands per node (busiest first)"
 for round in $(seq 1 "$ROUNDS"); do
   run hot-on 7300 "$round"
   run hot-off 7310 "$round"
 done
+echo "round,cluster,test,rps (no hot key)"
+for round in $(seq 1 "$ROUNDS"); do
+  uniform 7300 "$round" hot-on
+  uniform 7310 "$round" hot-off
+done
 for i in 0 1 2; do echo "hot-on node $i: $(redis-cli -p $((7300 + i)) INFO stats | tr -d '\r' | grep -E '^hotkeys_(promoted|copies|local_reads|promotions|demotions)' | tr '\n' ' ')"; done
 
-python3 - "$WORK/results.csv" <<'PY'
+python3 - "$WORK/results.csv" "$WORK/uniform.csv" <<'PY'
 import csv, statistics, sys
 rows = list(csv.reader(open(sys.argv[1])))
 def med(cluster, col): return statistics.median(float(r[col]) for r in rows if r[1] == cluster)
@@ -98,4 +111,11 @@ print("|---|---|---|---|")
 for c, label in (("hot-on", "on"), ("hot-off", "off")):
     print(f"| {label} | {med(c, 2):,.0f} | {med(c, 3):.3f} | {share(c):.0%} |")
 print(f"\nratio on/off (ops/s): {med('hot-on', 2) / med('hot-off', 2):.2f}")
+uniform = list(csv.reader(open(sys.argv[2])))
+print("\n| no hot key (redis-benchmark --cluster) | on ops/s | off ops/s | ratio on/off |")
+print("|---|---|---|---|")
+for test in sorted({r[2] for r in uniform}):
+    on = statistics.median(float(r[3]) for r in uniform if r[1] == "hot-on" and r[2] == test)
+    off = statistics.median(float(r[3]) for r in uniform if r[1] == "hot-off" and r[2] == test)
+    print(f"| {test} | {on:,.0f} | {off:,.0f} | {on / off:.2f} |")
 PY

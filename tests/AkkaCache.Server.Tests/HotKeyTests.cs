@@ -197,6 +197,7 @@ public sealed class HotKeyDetectionOffTests
         Assert.True(NodeServer.LoadOptions([]).HotKeyReplication);
         var error = Assert.ThrowsAny<Exception>(() => NodeServer.LoadOptions(["--hotkey-replication", "maybe"]));
         Assert.Contains("HotKeyReplication", error.Message);
-        Assert.Throws<InvalidOperationException>(() => NodeServer.LoadOptions(["--hotkey-max-value-size", "2mb"])); // over proto-max-bulk-len
+        Assert.Throws<InvalidOperationException>(() => NodeServer.LoadOptions(["--hotkey-max-value-size", "3gb"]));
+        Assert.Throws<InvalidOperationException>(() => NodeServer.LoadOptions(["--hotkey-max-value-size", "lots"]));
     }
 }

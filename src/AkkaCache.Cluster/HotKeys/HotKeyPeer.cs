@@ -1,5 +1,3 @@
-using System.Buffers;
-using System.Net.Sockets;
 using AkkaCache.Cluster.Bus;
 using AkkaCache.Protocol;
 
@@ -8,25 +6,16 @@ namespace AkkaCache.Cluster.HotKeys;
 /// <summary>
 /// One other member, seen both ways. As the owner of promoted keys, this node sends the peer their copies
 /// (AC.HOTSET / AC.HOTDEL) on one ordered, pipelined connection; the peer's replies acknowledge them in order, and this
-/// node tracks how long the peer may still serve copies of each session (<see cref="LeaseEnd"/>). As a holder of the
+/// node tracks how long the peer may still serve copies of each session (its lease). As a holder of the
 /// peer's copies, this node pings it on the same connection (AC.HOTPING) to renew its own lease on them.
 /// </summary>
-internal sealed class HotKeyPeer : IAsyncDisposable
+internal sealed class HotKeyPeer : PeerLink
 {
     /// <summary>Messages a slow peer may have queued before they are dropped (and its session ends, so nothing is lost silently).</summary>
     private const int MaxPendingBytes = 64 * 1024 * 1024;
 
     private readonly HotKeyReplicator _replicator;
-    private readonly string _host;
-    private readonly int _port;
-    private readonly SendSignal _signal = new();
-    private readonly CancellationTokenSource _stop = new();
     private readonly Queue<InFlight> _inFlight = new();
-    private readonly Task _loop;
-    private ArrayBufferWriter<byte> _pending = new(4096);
-    private ArrayBufferWriter<byte> _sending = new(4096);
-    private bool _down = true;
-    private bool _reportedDown;
 
     // the owner's side, under Gate
     private long _session;
@@ -34,33 +23,25 @@ internal sealed class HotKeyPeer : IAsyncDisposable
     private long _ackedSeq;
     private long _leaseEnd;         // until when the peer may serve copies of the current session
     private long _olderLeaseEnd;    // until when it may serve copies of any older session
+    private bool _resyncPending = true;
 
     public HotKeyPeer(HotKeyReplicator replicator, string id, string host, int port, long firstSession)
+        : base(id, host, port, replicator.Password, queueUntilConnected: false)
     {
         _replicator = replicator;
-        Id = id;
-        IdBytes = System.Text.Encoding.UTF8.GetBytes(id);
-        _host = host;
-        _port = port;
-        Endpoint = $"{host}:{port}";
         _session = firstSession;
-        _loop = Task.Run(RunAsync);
+        Start();
     }
 
-    public string Id { get; }
-    public byte[] IdBytes { get; }
-    public string Endpoint { get; }
-    internal object Gate { get; } = new();
-
-    /// <summary>Set when the peer's copies may differ from the promoted keys: every promoted key is to be sent again.</summary>
-    private bool _resyncPending = true;
+    protected override string Name => "hot-key link";
+    protected override string WhileDown => "its copies of this node's hot keys lapse meanwhile";
 
     /// <summary>Whether every promoted key is to be sent again (a new session, a new connection); clears the request.</summary>
     public bool TakeResync()
     {
         lock (Gate)
         {
-            bool pending = _resyncPending && !_down;
+            bool pending = _resyncPending && !IsDown;
             if (pending) _resyncPending = false;
             return pending;
         }
@@ -79,7 +60,7 @@ internal sealed class HotKeyPeer : IAsyncDisposable
             int size = 64 + RespRequestEncoder.BulkLength(key.Length) + RespRequestEncoder.BulkLength(value.Length);
             if (Admit(size, seq))
             {
-                HotKeyMessages.WriteSet(_pending, _replicator.SelfIdBytes, _session, key, value, version, expireAtMs);
+                HotKeyMessages.WriteSet(Pending, _replicator.SelfIdBytes, _session, key, value, version, expireAtMs);
                 Wake();
             }
             return (_session, seq);
@@ -93,7 +74,7 @@ internal sealed class HotKeyPeer : IAsyncDisposable
             long seq = ++_sentSeq;
             if (Admit(64 + RespRequestEncoder.BulkLength(key.Length), seq))
             {
-                HotKeyMessages.WriteDelete(_pending, _replicator.SelfIdBytes, _session, key);
+                HotKeyMessages.WriteDelete(Pending, _replicator.SelfIdBytes, _session, key);
                 Wake();
             }
             return (_session, seq);
@@ -103,13 +84,10 @@ internal sealed class HotKeyPeer : IAsyncDisposable
     /// <summary>Under Gate: whether the message goes out; one that cannot (link down, queue full) is never acknowledged, so its barrier waits out the lease.</summary>
     private bool Admit(int size, long seq)
     {
-        if (_down || _pending.WrittenCount + size > MaxPendingBytes) return false;
+        if (IsDown || Pending.WrittenCount + size > MaxPendingBytes) return false;
         _inFlight.Enqueue(new InFlight(seq, _replicator.Time.GetTimestamp(), null));
         return true;
     }
-
-    /// <summary>Under Gate. SendSignal never runs the send loop on the caller's thread, so waking it under the lock is cheap.</summary>
-    private void Wake() => _signal.Set();
 
     /// <summary>
     /// Whether the peer can no longer serve what the message (<paramref name="session"/>, <paramref name="seq"/>) replaced:
@@ -156,7 +134,7 @@ internal sealed class HotKeyPeer : IAsyncDisposable
     {
         lock (Gate)
         {
-            if (_down) return null;
+            if (IsDown) return null;
             if (_inFlight.TryPeek(out var oldest) && now - oldest.SentAt > _replicator.AckTimeoutTicks) return null;
             _leaseEnd = Math.Max(_leaseEnd, now + _replicator.OwnerLeaseTicks);
             return _session;
@@ -170,134 +148,43 @@ internal sealed class HotKeyPeer : IAsyncDisposable
     {
         lock (Gate)
         {
-            if (_down) return;
+            if (IsDown) return;
             _inFlight.Enqueue(new InFlight(0, _replicator.Time.GetTimestamp(), owner));
-            HotKeyMessages.WritePing(_pending, _replicator.SelfIdBytes, reads);
+            HotKeyMessages.WritePing(Pending, _replicator.SelfIdBytes, reads);
             Wake();
         }
     }
 
     // ------------------------------------------------------------------ the connection
 
-    private async Task RunAsync()
+    /// <summary>Whatever was queued for the previous connection may not have arrived: that session is over.</summary>
+    protected override void OnConnected()
     {
-        var token = _stop.Token;
-        while (!token.IsCancellationRequested)
-        {
-            using var connection = CancellationTokenSource.CreateLinkedTokenSource(token);
-            try
-            {
-                using var socket = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
-                await socket.ConnectAsync(_host, _port, token);
-                var replies = new RespReplyReader(socket);
-                if (_replicator.Password is { } password)
-                {
-                    await SendAsync(socket, RespRequestEncoder.Encode("AUTH", password), token);
-                    var auth = await replies.ReadRawAsync(token);
-                    if (auth.Length > 0 && auth.Span[0] == (byte)'-') throw new IOException("AUTH refused: " + System.Text.Encoding.UTF8.GetString(auth.Span).TrimEnd());
-                }
-                lock (Gate)
-                {
-                    // whatever was queued for the previous connection may not have arrived: that session is over
-                    if (_sentSeq > 0) EndSessionLocked();
-                    _down = false;
-                    _resyncPending = true;
-                }
-                _reportedDown = false;
-                var receive = ReceiveAsync(replies, connection);
-                using var wakeOnEnd = connection.Token.UnsafeRegister(static signal => ((SendSignal)signal!).Set(), _signal);
-                try
-                {
-                    while (true)
-                    {
-                        await _signal.WaitAsync();
-                        connection.Token.ThrowIfCancellationRequested();
-                        lock (Gate) (_pending, _sending) = (_sending, _pending);
-                        if (_sending.WrittenCount == 0) continue;
-                        await SendAsync(socket, _sending.WrittenMemory, connection.Token);
-                        _sending.ResetWrittenCount();
-                    }
-                }
-                finally
-                {
-                    connection.Cancel();
-                    socket.Close();
-                    await receive;
-                }
-            }
-            catch (Exception e) when (!token.IsCancellationRequested)
-            {
-                lock (Gate)
-                {
-                    _down = true;
-                    _inFlight.Clear();
-                    _pending.ResetWrittenCount();
-                    _sending.ResetWrittenCount();
-                }
-                if (!_reportedDown)
-                {
-                    _reportedDown = true;
-                    Console.Error.WriteLine($"akkacache: hot-key link to {Id} ({Endpoint}): {e.Message}; retrying, its copies of this node's hot keys lapse meanwhile");
-                }
-            }
-            catch (OperationCanceledException)
-            {
-                break;
-            }
-            try { await Task.Delay(250, token); }
-            catch (OperationCanceledException) { break; }
-        }
-        lock (Gate) _down = true;
+        if (_sentSeq > 0) EndSessionLocked();
+        _resyncPending = true;
     }
 
-    /// <summary>Matches each reply to the oldest message in flight: an acknowledgement, or a ping's answer.</summary>
-    private async Task ReceiveAsync(RespReplyReader replies, CancellationTokenSource connection)
-    {
-        try
-        {
-            while (true)
-            {
-                var reply = await replies.ReadRawAsync(connection.Token);
-                InFlight sent;
-                lock (Gate)
-                {
-                    if (!_inFlight.TryDequeue(out sent)) throw new IOException("a reply nobody asked for");
-                    if (sent.PingOwner is null && reply.Span[0] != (byte)'-') _ackedSeq = Math.Max(_ackedSeq, sent.Seq);
-                }
-                if (sent.PingOwner is { } owner)
-                {
-                    if (reply.Span[0] == (byte)':' && RespNumbers.TryParseInt64(reply.Span[1..^2], out long session))
-                        _replicator.Copies.Renewed(owner, session, sent.SentAt + _replicator.HolderLeaseTicks);
-                }
-                else if (reply.Span[0] == (byte)'-')
-                {
-                    Console.Error.WriteLine($"akkacache: {Id} refused a hot-key copy: {System.Text.Encoding.UTF8.GetString(reply.Span).TrimEnd()}");
-                }
-                else _replicator.OnAcknowledged();
-            }
-        }
-        catch (Exception)
-        {
-            // closed or reset: the send loop reconnects
-        }
-        connection.Cancel();
-    }
+    protected override void OnDisconnected() => _inFlight.Clear();
 
-    private static async ValueTask SendAsync(Socket socket, ReadOnlyMemory<byte> data, CancellationToken token)
+    /// <summary>Matches the reply to the oldest message in flight: an acknowledgement, or a ping's answer.</summary>
+    protected override void OnReply(ReadOnlySpan<byte> reply)
     {
-        while (data.Length > 0)
+        InFlight sent;
+        lock (Gate)
         {
-            int sent = await socket.SendAsync(data, SocketFlags.None, token);
-            data = data[sent..];
+            if (!_inFlight.TryDequeue(out sent)) throw new InvalidOperationException("a reply nobody asked for");
+            if (sent.PingOwner is null && reply[0] != (byte)'-') _ackedSeq = Math.Max(_ackedSeq, sent.Seq);
         }
-    }
-
-    public async ValueTask DisposeAsync()
-    {
-        _stop.Cancel();
-        _signal.Set();
-        try { await _loop; } catch (OperationCanceledException) { }
-        _stop.Dispose();
+        if (sent.PingOwner is { } owner)
+        {
+            if (reply[0] == (byte)':' && RespNumbers.TryParseInt64(reply[1..^2], out long session))
+                _replicator.Copies.Renewed(owner, session, sent.SentAt + _replicator.HolderLeaseTicks);
+        }
+        else if (reply[0] == (byte)'-')
+        {
+            Console.Error.WriteLine($"akkacache: {Id} refused a hot-key copy: {System.Text.Encoding.UTF8.GetString(reply).TrimEnd()}");
+        }
+        else _replicator.OnAcknowledged();
     }
 
     /// <summary>A message or ping sent and not yet answered; <see cref="PingOwner"/> is set for a ping.</summary>

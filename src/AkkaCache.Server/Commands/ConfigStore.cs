@@ -183,7 +183,7 @@ internal sealed class ConfigStore
             v => node.Engine.HotKeyThresholds = node.Engine.HotKeyThresholds with { Share = (double)v });
         Add("hotkey-min-rate", () => Num(node.Engine.HotKeyThresholds.MinRate), Integer(0, long.MaxValue),
             v => node.Engine.HotKeyThresholds = node.Engine.HotKeyThresholds with { MinRate = (long)v });
-        Add("hotkey-max-value-size", () => Num(node.HotKeys?.MaxValueBytes ?? options.HotKeyMaxValueBytes), Memory(0, options.ProtoMaxBulkLenBytes), v =>
+        Add("hotkey-max-value-size", () => Num(node.HotKeys?.MaxValueBytes ?? options.HotKeyMaxValueBytes), Memory(0, int.MaxValue), v =>
         {
             options.HotKeyMaxValueSize = Num((long)v);
             if (node.HotKeys is { } hotKeys) hotKeys.MaxValueBytes = (int)(long)v;

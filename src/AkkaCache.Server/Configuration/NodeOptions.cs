@@ -169,7 +169,7 @@ public sealed class NodeOptions
         if (HotKeyWindow < 1) throw new InvalidOperationException($"Invalid {SectionName}:HotKeyWindow {HotKeyWindow}: expected 1 or more milliseconds.");
         if (!(HotKeyShare is >= 0 and <= 1)) throw new InvalidOperationException($"Invalid {SectionName}:HotKeyShare {HotKeyShare}: expected 0..1.");
         if (HotKeyMinRate < 0) throw new InvalidOperationException($"Invalid {SectionName}:HotKeyMinRate {HotKeyMinRate}: expected 0 or more per second.");
-        if (HotKeyMaxValueBytes > ProtoMaxBulkLenBytes) throw new InvalidOperationException($"Invalid {SectionName}:HotKeyMaxValueSize {HotKeyMaxValueSize}: expected at most ProtoMaxBulkLen.");
+        if (HotKeyMaxValueBytes > int.MaxValue) throw new InvalidOperationException($"Invalid {SectionName}:HotKeyMaxValueSize {HotKeyMaxValueSize}: expected less than 2gb.");
         if (Hz is < 1 or > 500) throw new InvalidOperationException($"Invalid {SectionName}:Hz {Hz}: expected 1..500.");
         if (Databases != 1) throw new InvalidOperationException($"Invalid {SectionName}:Databases {Databases}: AkkaCache has one database (0).");
         _ = new Core.Keyspace.ShardLayout(Shards);

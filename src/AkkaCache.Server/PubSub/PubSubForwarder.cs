@@ -1,5 +1,4 @@
 using System.Buffers;
-using System.Net.Sockets;
 using AkkaCache.Cluster.Bus;
 using AkkaCache.Cluster.Topology;
 using AkkaCache.Protocol;
@@ -17,8 +16,8 @@ internal sealed class PubSubForwarder(string selfId, string? password, Func<Clus
 {
     private readonly object _gate = new();
     private ClusterTopology? _applied;
-    private readonly Dictionary<string, PeerLink> _links = [];
-    private PeerLink[] _peers = [];
+    private readonly Dictionary<string, ForwardLink> _links = [];
+    private ForwardLink[] _peers = [];
     private long _droppedByRemovedLinks;
     private bool _disposed;
 
@@ -42,7 +41,7 @@ internal sealed class PubSubForwarder(string selfId, string? password, Func<Clus
     /// <summary>A link per other member, replaced when its endpoint changes, closed when it leaves.</summary>
     private void Apply(ClusterTopology topology)
     {
-        List<PeerLink> closed = [];
+        List<ForwardLink> closed = [];
         lock (_gate)
         {
             if (_disposed || _applied is not null && topology.Epoch < _applied.Epoch) return;
@@ -54,7 +53,7 @@ internal sealed class PubSubForwarder(string selfId, string? password, Func<Clus
                 wanted.Add(member.Id);
                 if (_links.TryGetValue(member.Id, out var link) && link.Endpoint == member.Endpoint) continue;
                 if (link is not null) closed.Add(link);
-                _links[member.Id] = new PeerLink(member.Id, member.Host, member.Port, password);
+                _links[member.Id] = new ForwardLink(member.Id, member.Host, member.Port, password);
             }
             foreach (var (id, link) in _links)
                 if (!wanted.Contains(id)) closed.Add(link);
@@ -79,7 +78,7 @@ internal sealed class PubSubForwarder(string selfId, string? password, Func<Clus
 
     public async ValueTask DisposeAsync()
     {
-        PeerLink[] links;
+        ForwardLink[] links;
         lock (_gate)
         {
             _disposed = true;
@@ -90,164 +89,59 @@ internal sealed class PubSubForwarder(string selfId, string? password, Func<Clus
         foreach (var link in links) await link.DisposeAsync();
     }
 
-    /// <summary>
-    /// One peer. Publishers encode into the pending buffer under a short lock; the send loop swaps it with the one it
-    /// sends from, so a burst of messages goes out in one write and no message costs a task or a queue node.
-    /// </summary>
-    private sealed class PeerLink : IAsyncDisposable
+    /// <summary>One peer: publishers encode into the link's pending buffer under its lock, and never wait for it.</summary>
+    private sealed class ForwardLink : PeerLink
     {
         /// <summary>How much may wait for a slow or reconnecting peer before messages are dropped.</summary>
         private const int MaxPendingBytes = 16 * 1024 * 1024;
 
-        private static readonly byte[] Hello = RespRequestEncoder.Encode("AC.PUBSUBHELLO");
+        private static readonly byte[] HelloCommand = RespRequestEncoder.Encode("AC.PUBSUBHELLO");
         private static readonly byte[] CommandHeader = "*3\r\n$15\r\nAC.PUBLISHLOCAL\r\n"u8.ToArray();
 
-        private readonly object _gate = new();
-        private readonly string _host;
-        private readonly int _port;
-        private readonly string? _password;
-        private readonly SendSignal _signal = new();
-        private readonly CancellationTokenSource _stop = new();
-        private readonly Task _loop;
-        private ArrayBufferWriter<byte> _pending = new(4096);
-        private ArrayBufferWriter<byte> _sending = new(4096);
         private int _pendingMessages;
-        private bool _down;
         private long _dropped;
 
-        public PeerLink(string id, string host, int port, string? password)
-        {
-            Id = id;
-            _host = host;
-            _port = port;
-            _password = password;
-            Endpoint = $"{host}:{port}";
-            _loop = Task.Run(RunAsync);
-        }
+        // the map-change event opens links before anyone can publish to the new member: messages wait for the connection
+        public ForwardLink(string id, string host, int port, string? password) : base(id, host, port, password, queueUntilConnected: true) => Start();
 
-        public string Id { get; }
-        public string Endpoint { get; }
         public long Dropped => Interlocked.Read(ref _dropped);
+
+        protected override string Name => "pub/sub link";
+        protected override string WhileDown => "dropping messages to it meanwhile";
+        protected override byte[] Hello => HelloCommand;
 
         public void Enqueue(ReadOnlySpan<byte> channel, ReadOnlySpan<byte> message)
         {
             int size = CommandHeader.Length + RespRequestEncoder.BulkLength(channel.Length) + RespRequestEncoder.BulkLength(message.Length);
-            bool wake;
-            lock (_gate)
+            lock (Gate)
             {
-                if (_down || _pending.WrittenCount + size > MaxPendingBytes)
+                if (IsDown || Pending.WrittenCount + size > MaxPendingBytes)
                 {
-                    _dropped++;
+                    Interlocked.Increment(ref _dropped);
                     return;
                 }
-                wake = _pending.WrittenCount == 0;
-                _pending.Write(CommandHeader);
-                RespRequestEncoder.WriteBulk(_pending, channel);
-                RespRequestEncoder.WriteBulk(_pending, message);
+                Pending.Write(CommandHeader);
+                RespRequestEncoder.WriteBulk(Pending, channel);
+                RespRequestEncoder.WriteBulk(Pending, message);
                 _pendingMessages++;
-            }
-            if (wake) _signal.Set();
-        }
-
-        private async Task RunAsync()
-        {
-            var token = _stop.Token;
-            while (!token.IsCancellationRequested)
-            {
-                using var connection = CancellationTokenSource.CreateLinkedTokenSource(token);
-                try
-                {
-                    using var socket = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
-                    await socket.ConnectAsync(_host, _port, token);
-                    if (_password is not null) await SendAsync(socket, RespRequestEncoder.Encode("AUTH", _password), token);
-                    await SendAsync(socket, Hello, token);
-                    lock (_gate) _down = false;
-                    var receive = DrainRepliesAsync(socket, connection);
-                    using var wakeOnEnd = connection.Token.UnsafeRegister(static signal => ((SendSignal)signal!).Set(), _signal);
-                    try
-                    {
-                        while (true)
-                        {
-                            await _signal.WaitAsync();
-                            connection.Token.ThrowIfCancellationRequested();
-                            lock (_gate)
-                            {
-                                (_pending, _sending) = (_sending, _pending);
-                                _pendingMessages = 0;
-                            }
-                            await SendAsync(socket, _sending.WrittenMemory, connection.Token);
-                            _sending.ResetWrittenCount();
-                        }
-                    }
-                    finally
-                    {
-                        connection.Cancel();
-                        socket.Close();
-                        await receive;
-                    }
-                }
-                catch (Exception e) when (!token.IsCancellationRequested)
-                {
-                    // what was queued for the peer is stale by the time it is back: dropped, like whatever is published until then
-                    bool wasUp;
-                    lock (_gate)
-                    {
-                        wasUp = !_down;
-                        _down = true;
-                        _dropped += _pendingMessages;
-                        _pendingMessages = 0;
-                        _pending.ResetWrittenCount();
-                        _sending.ResetWrittenCount();
-                    }
-                    // once per outage, not once per retry
-                    if (wasUp) Console.Error.WriteLine($"akkacache: pub/sub link to {Id} ({Endpoint}): {e.Message}; retrying, dropping messages to it meanwhile");
-                }
-                catch (OperationCanceledException)
-                {
-                    break;
-                }
-                try { await Task.Delay(250, token); }
-                catch (OperationCanceledException) { break; }
+                Wake();
             }
         }
 
-        /// <summary>Reads and discards the peer's replies (a count each); an error reply means AUTH failed, and the link is cut.</summary>
-        private static async Task DrainRepliesAsync(Socket socket, CancellationTokenSource connection)
+        protected override void OnSending() => _pendingMessages = 0;
+
+        /// <summary>What was queued for the peer is stale by the time it is back: dropped, like whatever is published until then.</summary>
+        protected override void OnDisconnected()
         {
-            try
-            {
-                var replies = new RespReplyReader(socket);
-                while (true)
-                {
-                    var reply = await replies.ReadRawAsync(connection.Token);
-                    if (reply.Length > 0 && reply.Span[0] == (byte)'-')
-                    {
-                        Console.Error.WriteLine("akkacache: a peer refused forwarded pub/sub messages: " + System.Text.Encoding.UTF8.GetString(reply.Span).TrimEnd());
-                        break;
-                    }
-                }
-            }
-            catch (Exception)
-            {
-                // closed or reset: the send loop sees the cancellation below and reconnects
-            }
-            connection.Cancel();
+            Interlocked.Add(ref _dropped, _pendingMessages);
+            _pendingMessages = 0;
         }
 
-        private static async ValueTask SendAsync(Socket socket, ReadOnlyMemory<byte> data, CancellationToken token)
+        /// <summary>The peer's replies are counts, discarded; an error means AUTH or the hello failed, and the link is cut.</summary>
+        protected override void OnReply(ReadOnlySpan<byte> reply)
         {
-            while (data.Length > 0)
-            {
-                int sent = await socket.SendAsync(data, SocketFlags.None, token);
-                data = data[sent..];
-            }
-        }
-
-        public async ValueTask DisposeAsync()
-        {
-            _stop.Cancel();
-            try { await _loop; } catch (OperationCanceledException) { }
-            _stop.Dispose();
+            if (reply[0] == (byte)'-')
+                throw new InvalidOperationException("the peer refused forwarded pub/sub messages: " + System.Text.Encoding.UTF8.GetString(reply).TrimEnd());
         }
     }
 }
