@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using AkkaCache.Cluster.Bus;
 using AkkaCache.Cluster.Replication;
 using AkkaCache.Cluster.Topology;
 using AkkaCache.Core;
@@ -47,10 +48,7 @@ public sealed class HotKeyReplicator : IAsyncDisposable
     private readonly CacheEngine _engine;
     private readonly ReplicationHub _hub;
     private readonly Func<bool> _leaseValid;
-    private readonly object _gate = new();
-    private readonly Dictionary<string, HotKeyPeer> _links = [];
-    private HotKeyPeer[] _peers = [];
-    private ClusterTopology? _applied;
+    private readonly PeerLinks<HotKeyPeer> _links;
     private readonly Dictionary<byte[], PromotedKey>?[] _promoted;   // per shard, on the shard actor only
     private readonly int[] _promotedCounts;                           // per shard, readable anywhere
     private readonly HotBarrier?[] _handoffBarriers;
@@ -87,6 +85,7 @@ public sealed class HotKeyReplicator : IAsyncDisposable
         // sessions only grow, also across restarts of this node: holders ignore messages of sessions older than they know
         _firstSession = time.GetUtcNow().ToUnixTimeMilliseconds() * 1000;
         _lastTickMs = engine.NowMs;
+        _links = new PeerLinks<HotKeyPeer>(settings.SelfId, member => new HotKeyPeer(this, member.Id, member.Host, member.Port, _firstSession));
         hub.HandoffStarting += OnHandoffStarting;
         hub.HandoffGate = IsHandoffClear;
         _tick = time.CreateTimer(static state => ((HotKeyReplicator)state!).Tick(), this, settings.Interval, settings.Interval);
@@ -114,7 +113,7 @@ public sealed class HotKeyReplicator : IAsyncDisposable
     public bool AnyPromoted => Volatile.Read(ref _promotedCount) > 0;
 
     /// <summary>The members promoted keys are copied to.</summary>
-    public IEnumerable<string> PeerIds => Volatile.Read(ref _peers).Select(p => p.Id);
+    public IEnumerable<string> PeerIds => _links.Current.Select(p => p.Id);
 
     /// <summary>Keys this node promoted (not those being demoted).</summary>
     public IEnumerable<byte[]> PromotedKeys => _promotedIndex.Keys;
@@ -126,39 +125,14 @@ public sealed class HotKeyReplicator : IAsyncDisposable
 
     // ------------------------------------------------------------------ peers
 
-    /// <summary>Follows the map: a link per other member.</summary>
-    public void Refresh(ClusterTopology? topology)
-    {
-        if (topology is null || ReferenceEquals(topology, Volatile.Read(ref _applied))) return;
-        List<HotKeyPeer> closed = [];
-        lock (_gate)
-        {
-            if (_disposed || _applied is not null && topology.Epoch < _applied.Epoch) return;
-            Volatile.Write(ref _applied, topology);
-            var wanted = new HashSet<string>();
-            foreach (var member in topology.Map.Members)
-            {
-                if (member.Id == _settings.SelfId) continue;
-                wanted.Add(member.Id);
-                if (_links.TryGetValue(member.Id, out var link) && link.Endpoint == $"{member.Host}:{member.Port}") continue;
-                if (link is not null) closed.Add(link);
-                _links[member.Id] = new HotKeyPeer(this, member.Id, member.Host, member.Port, _firstSession);
-            }
-            foreach (var (id, link) in _links)
-                if (!wanted.Contains(id)) closed.Add(link);
-            foreach (var link in closed)
-                if (_links.TryGetValue(link.Id, out var current) && ReferenceEquals(current, link)) _links.Remove(link.Id);
-            Volatile.Write(ref _peers, [.. _links.Values]);
-        }
-        // a removed peer's lease is no longer renewed (its pings are refused), so barriers on it end with the lease
-        foreach (var link in closed) _ = link.DisposeAsync().AsTask();
-    }
+    /// <summary>Follows the map: a link per other member. A removed peer's pings are refused from then on, so barriers on it end with its lease.</summary>
+    public void Refresh(ClusterTopology? topology) => _links.Apply(topology);
 
     /// <summary>AC.HOTPING from <paramref name="holder"/>: the session its copies are valid in, or null to let its lease run out.</summary>
     public long? AnswerPing(ReadOnlySpan<byte> holder)
     {
         if (!_leaseValid()) return null;
-        foreach (var peer in Volatile.Read(ref _peers))
+        foreach (var peer in _links.Current)
             if (holder.SequenceEqual(peer.IdBytes)) return peer.AnswerPing(Time.GetTimestamp());
         return null;
     }
@@ -173,7 +147,7 @@ public sealed class HotKeyReplicator : IAsyncDisposable
     private void PingOwners()
     {
         if (Volatile.Read(ref _disposed)) return;
-        foreach (var peer in Volatile.Read(ref _peers))
+        foreach (var peer in _links.Current)
         {
             var owner = Copies.Owner(peer.IdBytes);
             peer.Ping(owner, Copies.TakeReads(owner));
@@ -196,7 +170,7 @@ public sealed class HotKeyReplicator : IAsyncDisposable
     {
         if (_promoted[shard] is not { Count: > 0 } set) return null;
         if (!set.GetAlternateLookup<ReadOnlySpan<byte>>().TryGetValue(key, out var promoted)) return null;
-        var peers = Volatile.Read(ref _peers);
+        var peers = _links.Current;
         if (peers.Length == 0) return null;
         int id = table.Find(key, EntryTable.Hash(key), nowMs);
         if (promoted.Demoting is null && id >= 0 && table.ValueLength(id) <= MaxValueBytes)
@@ -211,7 +185,7 @@ public sealed class HotKeyReplicator : IAsyncDisposable
     public HotBarrier? OnClear(int shard)
     {
         if (_promoted[shard] is not { Count: > 0 } set) return null;
-        var peers = Volatile.Read(ref _peers);
+        var peers = _links.Current;
         HotBarrier? last = null;
         foreach (var promoted in set.Values) last = Send(peers, promoted.Key, null, -1);
         return last;
@@ -279,7 +253,7 @@ public sealed class HotKeyReplicator : IAsyncDisposable
             _lastTickMs = nowMs;
             if (topology is null) return;
             bool canPromote = _leaseValid();
-            var resync = Volatile.Read(ref _peers).Where(p => p.TakeResync()).ToArray();
+            var resync = _links.Current.Where(p => p.TakeResync()).ToArray();
             long nodeRate = 0;
             foreach (var shard in _engine.Shards)
                 if (shard.HotKeys is { } detector) nodeRate += detector.PeekTotalRate(nowMs);
@@ -316,7 +290,7 @@ public sealed class HotKeyReplicator : IAsyncDisposable
         var table = shard.Table;
         long nowMs = _engine.NowMs;
         long now = Time.GetTimestamp();
-        var peers = Volatile.Read(ref _peers);
+        var peers = _links.Current;
         var topology = _hub.Topology;
         bool leads = _leaseValid() && topology?.RoleOf(index) == ShardRole.Primary && _hub.PhaseOf(index) == HandoffPhase.None;
         var set = _promoted[index];
@@ -384,7 +358,7 @@ public sealed class HotKeyReplicator : IAsyncDisposable
     private void OnHandoffStarting(int shard)
     {
         if (_promoted[shard] is not { Count: > 0 } set) return;
-        var peers = Volatile.Read(ref _peers);
+        var peers = _links.Current;
         HotBarrier? last = null;
         foreach (var promoted in set.Values)
         {
@@ -401,19 +375,12 @@ public sealed class HotKeyReplicator : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
-        HotKeyPeer[] links;
-        lock (_gate)
-        {
-            Volatile.Write(ref _disposed, true);
-            links = [.. _links.Values];
-            _links.Clear();
-            Volatile.Write(ref _peers, []);
-        }
+        Volatile.Write(ref _disposed, true);
         _hub.HandoffStarting -= OnHandoffStarting;
         _hub.HandoffGate = null;
         await _tick.DisposeAsync();
         await _ping.DisposeAsync();
-        foreach (var link in links) await link.DisposeAsync();
+        await _links.DisposeAsync();
         Copies.Clear();
     }
 

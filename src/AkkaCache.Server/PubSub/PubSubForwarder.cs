@@ -12,14 +12,18 @@ namespace AkkaCache.Server.PubSub;
 /// publisher: a message that does not fit a peer's bounded queue, or that is published while the peer is unreachable,
 /// is dropped and counted, as Redis Cluster's bus drops messages to a failed node.
 /// </summary>
-internal sealed class PubSubForwarder(string selfId, string? password, Func<ClusterTopology?> currentTopology) : IAsyncDisposable
+internal sealed class PubSubForwarder : IAsyncDisposable
 {
-    private readonly object _gate = new();
-    private ClusterTopology? _applied;
-    private readonly Dictionary<string, ForwardLink> _links = [];
-    private ForwardLink[] _peers = [];
+    private readonly Func<ClusterTopology?> _currentTopology;
+    private readonly PeerLinks<ForwardLink> _links;
     private long _droppedByRemovedLinks;
-    private bool _disposed;
+
+    public PubSubForwarder(string selfId, string? password, Func<ClusterTopology?> currentTopology)
+    {
+        _currentTopology = currentTopology;
+        _links = new PeerLinks<ForwardLink>(selfId, member => new ForwardLink(member.Id, member.Host, member.Port, password),
+            removed => Interlocked.Add(ref _droppedByRemovedLinks, removed.Dropped));
+    }
 
     /// <summary>Messages not forwarded to some peer (unreachable, or its queue full); INFO reports it.</summary>
     public long Dropped
@@ -27,45 +31,13 @@ internal sealed class PubSubForwarder(string selfId, string? password, Func<Clus
         get
         {
             long dropped = Volatile.Read(ref _droppedByRemovedLinks);
-            foreach (var peer in Volatile.Read(ref _peers)) dropped += peer.Dropped;
+            foreach (var peer in _links.Current) dropped += peer.Dropped;
             return dropped;
         }
     }
 
     /// <summary>Follows the current map (called when it changes, so links connect before the first message).</summary>
-    public void Refresh()
-    {
-        if (currentTopology() is { } current && !ReferenceEquals(current, Volatile.Read(ref _applied))) Apply(current);
-    }
-
-    /// <summary>A link per other member, replaced when its endpoint changes, closed when it leaves.</summary>
-    private void Apply(ClusterTopology topology)
-    {
-        List<ForwardLink> closed = [];
-        lock (_gate)
-        {
-            if (_disposed || _applied is not null && topology.Epoch < _applied.Epoch) return;
-            Volatile.Write(ref _applied, topology);
-            var wanted = new HashSet<string>();
-            foreach (var member in topology.Map.Members)
-            {
-                if (member.Id == selfId) continue;
-                wanted.Add(member.Id);
-                if (_links.TryGetValue(member.Id, out var link) && link.Endpoint == member.Endpoint) continue;
-                if (link is not null) closed.Add(link);
-                _links[member.Id] = new ForwardLink(member.Id, member.Host, member.Port, password);
-            }
-            foreach (var (id, link) in _links)
-                if (!wanted.Contains(id)) closed.Add(link);
-            foreach (var link in closed)
-            {
-                if (_links.TryGetValue(link.Id, out var current) && ReferenceEquals(current, link)) _links.Remove(link.Id);
-                Interlocked.Add(ref _droppedByRemovedLinks, link.Dropped);
-            }
-            Volatile.Write(ref _peers, [.. _links.Values]);
-        }
-        foreach (var link in closed) _ = link.DisposeAsync().AsTask();
-    }
+    public void Refresh() => _links.Apply(_currentTopology());
 
     /// <summary>Queues the message for every peer; returns at once.</summary>
     public void Forward(ReadOnlySpan<byte> channel, ReadOnlySpan<byte> message)
@@ -73,21 +45,10 @@ internal sealed class PubSubForwarder(string selfId, string? password, Func<Clus
         // the map-change event runs after the new map is visible: a client that already saw a member (CLUSTER NODES)
         // must not publish past it, so the map is checked here too (one reference comparison while it is unchanged)
         Refresh();
-        foreach (var peer in Volatile.Read(ref _peers)) peer.Enqueue(channel, message);
+        foreach (var peer in _links.Current) peer.Enqueue(channel, message);
     }
 
-    public async ValueTask DisposeAsync()
-    {
-        ForwardLink[] links;
-        lock (_gate)
-        {
-            _disposed = true;
-            links = [.. _links.Values];
-            _links.Clear();
-            Volatile.Write(ref _peers, []);
-        }
-        foreach (var link in links) await link.DisposeAsync();
-    }
+    public ValueTask DisposeAsync() => _links.DisposeAsync();
 
     /// <summary>One peer: publishers encode into the link's pending buffer under its lock, and never wait for it.</summary>
     private sealed class ForwardLink : PeerLink
