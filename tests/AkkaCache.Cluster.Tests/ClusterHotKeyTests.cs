@@ -253,4 +253,26 @@ public sealed class ClusterHotKeyTests
             foreach (var reader in readers) await reader.DisposeAsync();
         }
     }
+
+    [Fact]
+    public async Task A_key_written_as_often_as_it_is_read_is_demoted_and_stays_on_its_owner()
+    {
+        await using var cluster = await TestCluster.StartAsync(3, HotArgs);
+        var owner = await OwnerOfAsync(cluster, Key);
+        await using var writer = await RespTestClient.ConnectAsync(owner.Port);
+        var until = DateTime.UtcNow.AddSeconds(4);
+        long last = 0;
+        // one read per write: hot by its accesses, but every write would wait for every node
+        while (DateTime.UtcNow < until)
+        {
+            last = (await writer.SendAsync("INCR", Key)).Int();
+            Assert.Equal(last.ToString(CultureInfo.InvariantCulture), (await writer.SendAsync("GET", Key)).AsString());
+        }
+        long promotions = long.Parse(await InfoFieldAsync(owner, "hotkeys_promotions"), CultureInfo.InvariantCulture);
+        // promoted once (the detector counts writes too), demoted at the next look, not promoted again
+        Assert.Equal(1, promotions);
+        Assert.Equal(promotions, long.Parse(await InfoFieldAsync(owner, "hotkeys_demotions"), CultureInfo.InvariantCulture));
+        Assert.Equal("0", await InfoFieldAsync(owner, "hotkeys_promoted"));
+        Assert.True(last > 1000, $"only {last} writes: the key was not hot");
+    }
 }

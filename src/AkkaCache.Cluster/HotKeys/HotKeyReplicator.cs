@@ -53,6 +53,7 @@ public sealed class HotKeyReplicator : IAsyncDisposable
     private readonly int[] _promotedCounts;                           // per shard, readable anywhere
     private readonly HotBarrier?[] _handoffBarriers;
     private readonly ConcurrentDictionary<byte[], int> _promotedIndex = new(ByteKeyComparer.Instance);
+    private readonly ConcurrentDictionary<byte[], long> _writeHeavy = new(ByteKeyComparer.Instance);   // key → unix ms until it may be promoted again
     private ConcurrentDictionary<byte[], long> _remoteReads = new(ByteKeyComparer.Instance);
     private TaskCompletionSource _acked = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly long _firstSession;
@@ -108,6 +109,9 @@ public sealed class HotKeyReplicator : IAsyncDisposable
     internal long HolderLeaseTicks { get; }
     internal long OwnerLeaseTicks { get; }
     internal long AckTimeoutTicks { get; }
+
+    /// <summary>How long a key demoted for being written as much as read stays unpromoted.</summary>
+    private long WriteHeavyCooldownMs => 10 * (long)_settings.MinPromoted.TotalMilliseconds;
 
     /// <summary>Whether any key of this node is promoted (checked on every write before anything else).</summary>
     public bool AnyPromoted => Volatile.Read(ref _promotedCount) > 0;
@@ -173,6 +177,7 @@ public sealed class HotKeyReplicator : IAsyncDisposable
         var peers = _links.Current;
         if (peers.Length == 0) return null;
         int id = table.Find(key, EntryTable.Hash(key), nowMs);
+        promoted.Writes++;
         if (promoted.Demoting is null && id >= 0 && table.ValueLength(id) <= MaxValueBytes)
             return Send(peers, promoted.Key, table, id);
         var barrier = Send(peers, promoted.Key, table, -1);
@@ -251,6 +256,8 @@ public sealed class HotKeyReplicator : IAsyncDisposable
             var remoteReads = Interlocked.Exchange(ref _remoteReads, new ConcurrentDictionary<byte[], long>(ByteKeyComparer.Instance));
             long elapsedMs = Math.Max(nowMs - _lastTickMs, 1);
             _lastTickMs = nowMs;
+            foreach (var (key, until) in _writeHeavy)
+                if (until <= nowMs) _writeHeavy.TryRemove(new KeyValuePair<byte[], long>(key, until));
             if (topology is null) return;
             bool canPromote = _leaseValid();
             var resync = _links.Current.Where(p => p.TakeResync()).ToArray();
@@ -308,7 +315,13 @@ public sealed class HotKeyReplicator : IAsyncDisposable
                 if (remoteReads.TryGetValue(promoted.Key, out long remote)) rate += remote * 1000 / elapsedMs;
                 int id = table.Find(promoted.Key, EntryTable.Hash(promoted.Key), nowMs);
                 bool cooled = nowMs - promoted.SinceMs >= (long)_settings.MinPromoted.TotalMilliseconds && rate < floor / 2;
-                if (!leads || cooled || id >= 0 && table.ValueLength(id) > MaxValueBytes)
+                // the detector counts writes too: a key written at least as often as it is read gains nothing from copies,
+                // and each of its writes would wait for every node; it stays on its owner for a while
+                long writeRate = promoted.Writes * 1000 / elapsedMs;
+                promoted.Writes = 0;
+                bool writeHeavy = writeRate > 0 && 2 * writeRate >= rate;
+                if (writeHeavy) _writeHeavy[promoted.Key] = nowMs + WriteHeavyCooldownMs;
+                if (!leads || cooled || writeHeavy || id >= 0 && table.ValueLength(id) > MaxValueBytes)
                 {
                     Demote(index, promoted, Send(peers, promoted.Key, null, -1));
                     if (peers.Length == 0) Remove(index, set, promoted);
@@ -326,6 +339,11 @@ public sealed class HotKeyReplicator : IAsyncDisposable
         {
             set = _promoted[index] ??= new Dictionary<byte[], PromotedKey>(ByteKeyComparer.Instance);
             if (set.ContainsKey(candidate.Key)) continue;
+            if (_writeHeavy.TryGetValue(candidate.Key, out long until))
+            {
+                if (until > nowMs) continue;
+                _writeHeavy.TryRemove(candidate.Key, out _);
+            }
             int id = table.Find(candidate.Key, EntryTable.Hash(candidate.Key), nowMs);
             if (id < 0 || table.ValueLength(id) > MaxValueBytes) continue;
             set[candidate.Key] = new PromotedKey(candidate.Key, nowMs);
@@ -390,6 +408,9 @@ public sealed class HotKeyReplicator : IAsyncDisposable
         public long SinceMs { get; } = sinceMs;
         /// <summary>Set once demoted: the key stays in the set (writes still reach the holders) until its copies are gone.</summary>
         public HotBarrier? Demoting { get; set; }
+
+        /// <summary>Writes since the last tick.</summary>
+        public long Writes { get; set; }
     }
 }
 
