@@ -6,6 +6,7 @@ using AkkaCache.Core.Storage;
 using AkkaCache.Protocol;
 using AkkaCache.Server.Commands;
 using AkkaCache.Server.Configuration;
+using AkkaCache.Server.Diagnostics;
 using AkkaCache.Server.Network;
 using AkkaCache.Server.PubSub;
 
@@ -35,6 +36,8 @@ internal sealed class CacheNode : IDisposable
         Tracking = new ClientTracking(Clients, PubSub, () => NowMs);
         _removals = new RemovalFanout(Keyspace, Tracking);
         ApplyKeyspaceEvents(KeyspaceNotifier.Parse(options.NotifyKeyspaceEvents) ?? KeyspaceEvents.None);
+        SlowLog = new SlowLog { ThresholdMicroseconds = options.SlowlogLogSlowerThan, MaxLength = options.SlowlogMaxLen };
+        Metrics = new ServerMetrics(this);
         Config = new ConfigStore(this);
         PubSub.Limit = OutputBufferLimit.Parse(Config.Get("client-output-buffer-limit"), "pubsub");
         RequestLimits = new RespRequestLimits((int)options.ProtoMaxBulkLenBytes, options.MaxArguments, 64 * 1024);
@@ -51,6 +54,8 @@ internal sealed class CacheNode : IDisposable
     public PubSubRegistry PubSub { get; } = new();
     public KeyspaceNotifier Keyspace { get; }
     public ClientTracking Tracking { get; }
+    public SlowLog SlowLog { get; }
+    public ServerMetrics Metrics { get; }
     public bool InlineWhenIdle { get; }
     public long StartedMs { get; }
     public string RunId { get; }
@@ -201,6 +206,7 @@ internal sealed class CacheNode : IDisposable
     public void Dispose()
     {
         _idleClients?.Dispose();
+        Metrics.Dispose();
         Engine.Dispose();
     }
 }

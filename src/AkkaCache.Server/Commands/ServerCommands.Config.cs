@@ -52,6 +52,7 @@ internal static partial class ServerCommands
             }
             case "RESETSTAT":
                 store.ResetStats(InfoReport.CurrentCounters(session.Node));
+                session.Node.Clients.CommandStats.Reset();
                 writer.WriteOk();
                 break;
             case "REWRITE":

@@ -22,6 +22,9 @@ internal sealed class ClientInfo(long id, string address, string localAddress, l
     public long LastCommandMs { get; private set; } = createdMs;
     public long Commands { get; set; }
 
+    /// <summary>Per-command calls, time and latency histogram of this connection (INFO commandstats, LATENCY HISTOGRAM, metrics).</summary>
+    public Diagnostics.SessionCommandStats CommandStats { get; } = new();
+
     /// <summary>Set by the connection's first (P)SUBSCRIBE.</summary>
     public PubSub.Subscriber? Subscriber { get; set; }
 
@@ -62,6 +65,11 @@ internal sealed class ClientRegistry
     private long _connectionsReceived;
     private long _commandsOfClosedClients;
 
+    public ClientRegistry() => CommandStats = new Diagnostics.NodeCommandStats(this);
+
+    /// <summary>The node's per-command counters: the live clients' plus those of closed ones.</summary>
+    public Diagnostics.NodeCommandStats CommandStats { get; }
+
     public int Count => _clients.Count;
     public long ConnectionsReceived => Interlocked.Read(ref _connectionsReceived);
 
@@ -75,7 +83,9 @@ internal sealed class ClientRegistry
 
     public void Remove(ClientInfo info)
     {
-        if (_clients.TryRemove(info.Id, out _)) Interlocked.Add(ref _commandsOfClosedClients, info.Commands);
+        if (!_clients.TryRemove(info.Id, out _)) return;
+        Interlocked.Add(ref _commandsOfClosedClients, info.Commands);
+        CommandStats.OnClosed(info.CommandStats);
     }
 
     /// <summary>Closes clients idle for longer than <paramref name="timeoutSeconds"/> (redis <c>timeout</c>); returns how many.</summary>
@@ -94,6 +104,9 @@ internal sealed class ClientRegistry
     }
 
     public IEnumerable<ClientInfo> All => _clients.Values.OrderBy(c => c.Id);
+
+    /// <summary>The connected clients in no particular order (cheaper than <see cref="All"/> for summing).</summary>
+    internal ICollection<ClientInfo> Live => _clients.Values;
 
     public bool TryGet(long id, out ClientInfo info) => _clients.TryGetValue(id, out info!);
 

@@ -141,11 +141,13 @@ internal sealed partial class ClientSession
                 RespRequestParser.TryParse(raw, in limits, _queuedArgs, out _, out _);
                 var request = new Request(raw, _queuedArgs);
                 CommandTable.TryGet(request[0], out var command);
+                long started = System.Diagnostics.Stopwatch.GetTimestamp(), errors = Writer.ErrorReplies;
                 command.Handler(this, request);
                 if (_node.Replication is not null && (command.Flags & (CommandFlags.Write | CommandFlags.NotReplicated)) == CommandFlags.Write) Replicate(command, request);
                 RecordAccesses(command, request);
                 if (_node.Tracking.IsOn) TrackCommand(command, request);
                 Info.Commands++;
+                OnExecuted(command, request, started, errors);
             }
         }
         finally

@@ -157,15 +157,21 @@ internal sealed partial class ClientSession
         {
             Writer.WriteError($"ERR wrong number of arguments for '{command.LowerName}' command");
             if (InTransaction) TransactionFailed = true;
+            OnRejected(command);
             return false;
         }
         if (!Authenticated && (command.Flags & CommandFlags.NoAuth) == 0)
         {
             Writer.WriteError("NOAUTH Authentication required.");
+            OnRejected(command);
             return false;
         }
         if (_subscriber is not null && RefusedWhileSubscribed(command, request)) return false;
-        if (!CheckSlot(command, request)) return false;
+        if (!CheckSlot(command, request))
+        {
+            OnRejected(command);
+            return false;
+        }
         if (InTransaction && (command.Flags & CommandFlags.NotQueued) == 0)
         {
             if (_routedSlot >= 0 && !QueueSlot(command)) return false;
@@ -180,8 +186,10 @@ internal sealed partial class ClientSession
     {
         if (!command.HasKeys && (command.Flags & (CommandFlags.AllShards | CommandFlags.ShardArgument)) == 0 && !ReferenceEquals(command, TransactionCommands.Exec))
         {
+            long started = System.Diagnostics.Stopwatch.GetTimestamp(), errors = Writer.ErrorReplies;
             command.Handler(this, request);
             Info.Commands++;
+            OnExecuted(command, request, started, errors);
             return _deferred is not null;
         }
         if (ReferenceEquals(command, TransactionCommands.Exec))
@@ -228,6 +236,7 @@ internal sealed partial class ClientSession
 
     private void Execute(CommandDefinition command, in Request request)
     {
+        long started = System.Diagnostics.Stopwatch.GetTimestamp(), errors = Writer.ErrorReplies;
         try
         {
             if (_routedSlot < 0 || MayRun(command, _routedSlot))
@@ -247,6 +256,7 @@ internal sealed partial class ClientSession
             ExitShards();
         }
         Info.Commands++;
+        OnExecuted(command, request, started, errors);
     }
 
     /// <summary>Counts the command's keys for hot-key detection, while their shards are still entered.</summary>

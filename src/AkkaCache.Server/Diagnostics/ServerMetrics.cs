@@ -1,0 +1,69 @@
+using System.Diagnostics;
+using System.Diagnostics.Metrics;
+using AkkaCache.Server.Commands;
+
+namespace AkkaCache.Server.Diagnostics;
+
+/// <summary>
+/// The node's System.Diagnostics.Metrics instruments, meter <c>AkkaCache.Server</c> (<c>dotnet-counters monitor
+/// --counters AkkaCache.Server</c>). Everything but the latency histogram is observed at collection time from the
+/// sources INFO reads (the shard counters, the memory budget, the clients' command counters, replication stats), so
+/// the two never disagree and the request path counts nothing twice. Counters are totals since the node started:
+/// CONFIG RESETSTAT resets INFO's view, not theirs (a counter must not go down).
+/// </summary>
+internal sealed class ServerMetrics : IDisposable
+{
+    public const string MeterName = "AkkaCache.Server";
+    public const string CommandTag = "command";
+
+    private readonly CacheNode _node;
+    private readonly Histogram<double> _duration;
+
+    public ServerMetrics(CacheNode node)
+    {
+        _node = node;
+        Meter = new Meter(MeterName, InfoReport.AkkaCacheVersion);
+        Meter.CreateObservableCounter("akkacache.commands", ObserveCommands, "{command}", "Commands run, by command.");
+        _duration = Meter.CreateHistogram<double>("akkacache.command.duration", "s", "Time a command took to run, by command.");
+        Meter.CreateObservableCounter("akkacache.keyspace.hits", () => InfoReport.SumShards(_node).Hits, "{hit}", "Key lookups that found the key.");
+        Meter.CreateObservableCounter("akkacache.keyspace.misses", () => InfoReport.SumShards(_node).Misses, "{miss}", "Key lookups that did not find the key.");
+        Meter.CreateObservableCounter("akkacache.keys.evicted", () => InfoReport.SumShards(_node).Evicted, "{key}", "Keys evicted under the memory budget.");
+        Meter.CreateObservableCounter("akkacache.keys.expired", () => InfoReport.SumShards(_node).Expired, "{key}", "Keys removed because their TTL passed.");
+        Meter.CreateObservableGauge("akkacache.keys", () => InfoReport.SumShards(_node).Keys, "{key}", "Keys held (replica shards included).");
+        Meter.CreateObservableGauge("akkacache.memory.used", () => _node.Engine.Memory.Allocated, "By", "Bytes the node's storage uses (INFO used_memory).");
+        Meter.CreateObservableGauge("akkacache.clients.connected", () => _node.Clients.Count, "{client}", "Connected clients.");
+        Meter.CreateObservableGauge("akkacache.hotkeys", () => HotKeyCommands.PeekCount(_node.Engine, _node.NowMs), "{key}", "Keys over both hot-key thresholds.");
+        Meter.CreateObservableGauge("akkacache.replication.lag", ObserveReplicationLag, "{write}", "Writes the node's replicas have not acknowledged yet (cluster mode).");
+        Meter.CreateObservableGauge("akkacache.shards.migrating", ObserveMigrating, "{shard}", "Shards this node is streaming to a new owner (cluster mode).");
+    }
+
+    public Meter Meter { get; }
+
+    /// <summary>Whether anything listens to the latency histogram: the only instrument the request path feeds.</summary>
+    public bool DurationEnabled => _duration.Enabled;
+
+    public void RecordDuration(CommandDefinition command, long elapsedTicks) =>
+        _duration.Record(elapsedTicks / (double)Stopwatch.Frequency, new KeyValuePair<string, object?>(CommandTag, command.LowerName));
+
+    private IEnumerable<Measurement<long>> ObserveCommands()
+    {
+        var stats = _node.Clients.CommandStats.Snapshot();
+        for (int i = 0; i < stats.Length; i++)
+        {
+            if (stats[i] is { Calls: > 0 } counters)
+                yield return new Measurement<long>(counters.Calls, new KeyValuePair<string, object?>(CommandTag, CommandTable.ByIndex[i].LowerName));
+        }
+    }
+
+    private IEnumerable<Measurement<long>> ObserveReplicationLag()
+    {
+        if (_node.Replication is { } hub) yield return new Measurement<long>(hub.Stats().LagWrites);
+    }
+
+    private IEnumerable<Measurement<int>> ObserveMigrating()
+    {
+        if (_node.Replication is { } hub) yield return new Measurement<int>(hub.Stats().Migrating);
+    }
+
+    public void Dispose() => Meter.Dispose();
+}
