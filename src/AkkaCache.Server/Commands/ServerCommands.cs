@@ -45,6 +45,7 @@ internal static partial class ServerCommands
         list.Add(new CommandDefinition("FLUSHDB", -1, CommandFlags.Write | CommandFlags.AllShards, 0, 0, 0, Flush, Server, "Remove all keys from the current database."));
         list.Add(new CommandDefinition("FUNCTION", -2, CommandFlags.None, 0, 0, 0, Function, "scripting", "A container for function commands."));
         RegisterPubSub(list);
+        RegisterDiagnostics(list);
     }
 
     // ------------------------------------------------------------------ connection
@@ -334,6 +335,8 @@ internal static partial class ServerCommands
         "OBJECT" => ObjectSubcommands,
         "FUNCTION" => FunctionSubcommands,
         "PUBSUB" => PubSubSubcommands,
+        "SLOWLOG" => SlowLogSubcommands,
+        "LATENCY" => LatencySubcommands,
         _ => null,
     };
 
