@@ -189,6 +189,8 @@ internal sealed class CacheNode : IDisposable
     public void Start()
     {
         Engine.Start();
+        var (host, port) = AnnouncedEndPoint;
+        Metrics.StartExport(Options.NodeId ?? $"{host}:{port}");
         _idleClients = Time.CreateTimer(static state =>
         {
             var node = (CacheNode)state!;

@@ -1,6 +1,10 @@
 using System.Diagnostics;
 using System.Diagnostics.Metrics;
 using AkkaCache.Server.Commands;
+using OpenTelemetry;
+using OpenTelemetry.Exporter;
+using OpenTelemetry.Metrics;
+using OpenTelemetry.Resources;
 
 namespace AkkaCache.Server.Diagnostics;
 
@@ -65,5 +69,36 @@ internal sealed class ServerMetrics : IDisposable
         if (_node.Replication is { } hub) yield return new Measurement<int>(hub.Stats().Migrating);
     }
 
-    public void Dispose() => Meter.Dispose();
+    private MeterProvider? _otlp;
+
+    /// <summary>
+    /// With <c>OtlpEndpoint</c> set, exports this meter to an OpenTelemetry collector every <c>OtlpExportInterval</c>
+    /// ms (and once more when the node stops), the node named by <c>service.instance.id</c>.
+    /// </summary>
+    public void StartExport(string nodeId)
+    {
+        var options = _node.Options;
+        if (options.OtlpEndpoint is not { } endpoint) return;
+        var protocol = options.OtlpProtocol == "http/protobuf" ? OtlpExportProtocol.HttpProtobuf : OtlpExportProtocol.Grpc;
+        var uri = new Uri(endpoint);
+        // set in code, the endpoint is used as given: over HTTP the exporter does not add the signal's path itself
+        if (protocol == OtlpExportProtocol.HttpProtobuf && uri.AbsolutePath == "/") uri = new Uri(uri, "v1/metrics");
+        _otlp = Sdk.CreateMeterProviderBuilder()
+            .ConfigureResource(resource => resource.AddService("akkacache-server", serviceVersion: InfoReport.AkkaCacheVersion, serviceInstanceId: nodeId))
+            .AddMeter(MeterName)
+            .AddOtlpExporter((exporter, reader) =>
+            {
+                exporter.Endpoint = uri;
+                exporter.Protocol = protocol;
+                reader.PeriodicExportingMetricReaderOptions.ExportIntervalMilliseconds = options.OtlpExportInterval;
+            })
+            .Build();
+    }
+
+    public void Dispose()
+    {
+        // the provider's last export reads the instruments: before the meter goes
+        _otlp?.Dispose();
+        Meter.Dispose();
+    }
 }
