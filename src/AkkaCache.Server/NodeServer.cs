@@ -25,6 +25,14 @@ public sealed class NodeServer : IAsyncDisposable
         AnnouncedEndPoint = string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{host}:{port}");
     }
 
+    private Diagnostics.HealthEndpoint? _admin;
+
+    /// <summary>The HTTP admin endpoint's address (GET /health/live, /health/ready); null when AdminPort is 0.</summary>
+    public IPEndPoint? AdminEndPoint => _admin?.EndPoint;
+
+    /// <summary>Serves the health endpoint on <paramref name="endPoint"/> (port 0: any free port, see <see cref="AdminEndPoint"/>).</summary>
+    internal void StartAdmin(IPEndPoint endPoint) => _admin = new Diagnostics.HealthEndpoint(GetStatus, endPoint);
+
     /// <summary>The addresses bound (with the real port when the setting was 0).</summary>
     public IReadOnlyList<IPEndPoint> EndPoints => _listeners.Select(l => l.EndPoint).ToList();
 
@@ -81,6 +89,19 @@ public sealed class NodeServer : IAsyncDisposable
         node.Port = listeners[0].EndPoint.Port;
         node.Start();
         var server = new NodeServer(node, sessions, listeners);
+        if (options.AdminPort > 0)
+        {
+            try
+            {
+                // before joining: liveness is answered (and readiness says why not yet) while the node joins
+                server.StartAdmin(new IPEndPoint(listeners[0].EndPoint.Address, options.AdminPort));
+            }
+            catch
+            {
+                await server.DisposeAsync();
+                throw;
+            }
+        }
         if (options.IsClusterEnabled)
         {
             try
@@ -200,6 +221,7 @@ public sealed class NodeServer : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         if (Interlocked.Exchange(ref _disposed, 1) != 0) return;
+        if (_admin is { } admin) await admin.DisposeAsync();
         await _node.StopClusterAsync();
         foreach (var listener in _listeners) await listener.DisposeAsync();
         await _sessions.StopAsync();

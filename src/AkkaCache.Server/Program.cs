@@ -18,6 +18,7 @@ catch (Exception e) when (e is ArgumentException or InvalidOperationException or
 }
 
 Console.WriteLine($"AkkaCache node ready, accepting connections on {string.Join(", ", server.EndPoints)}");
+if (server.AdminEndPoint is { } admin) Console.WriteLine($"AkkaCache admin endpoint on http://{admin}/health/ready");
 var signal = NodeServer.WaitForShutdownSignalAsync();
 await Task.WhenAny(signal, server.Left);
 if (signal.IsCompleted && signal.Result == System.Runtime.InteropServices.PosixSignal.SIGTERM && server.IsClustered)
