@@ -111,7 +111,8 @@ internal sealed class CacheNode : IDisposable
     public async Task JoinClusterAsync(CancellationToken cancellation = default)
     {
         var (host, port) = AnnouncedEndPoint;
-        var self = new ClusterMember(Options.NodeId ?? $"{host}:{port}", host, port, Options.Zone);
+        // an empty zone (a Kubernetes node without the topology label) is no zone
+        var self = new ClusterMember(Options.NodeId ?? $"{host}:{port}", host, port, string.IsNullOrWhiteSpace(Options.Zone) ? null : Options.Zone);
         var settings = new ClusterSettings
         {
             Etcd = new Uri(Options.Etcd),

@@ -180,6 +180,12 @@ public sealed class NodeServer : IAsyncDisposable
         };
     }
 
+    /// <summary>
+    /// How long the executable lets a SIGTERM's graceful leave hand shards over before it stops anyway; deployments
+    /// give the process longer than this to exit (systemd TimeoutStopSec, Kubernetes terminationGracePeriodSeconds).
+    /// </summary>
+    public static readonly TimeSpan GracefulLeaveTimeout = TimeSpan.FromMinutes(2);
+
     /// <summary>Completes when the node has left its cluster after CLUSTER LEAVE (never for a standalone node).</summary>
     public Task Left => _node.Left;
 

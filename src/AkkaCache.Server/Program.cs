@@ -25,7 +25,7 @@ if (signal.IsCompleted && signal.Result == System.Runtime.InteropServices.PosixS
 {
     // SIGTERM is a graceful leave: the shards move to the other nodes first; SIGINT stops at once (they fail over)
     Console.WriteLine("AkkaCache node leaving the cluster");
-    await server.LeaveClusterAsync(TimeSpan.FromMinutes(2));
+    await server.LeaveClusterAsync(NodeServer.GracefulLeaveTimeout);
 }
 Console.WriteLine("AkkaCache node shutting down");
 await server.DisposeAsync();

@@ -48,6 +48,9 @@ public static class CommandLineOptions
         ["cluster-snapshot-rate"] = nameof(NodeOptions.ClusterSnapshotRate),
     };
 
+    /// <summary>The switches (without "--") that alias configuration keys; --config FILE and --AkkaCache:Key come on top.</summary>
+    public static IReadOnlyCollection<string> Switches => Aliases.Keys;
+
     public sealed record Parsed(Dictionary<string, string?> Settings, string? ConfigFile);
 
     /// <summary>Parses <c>--name value</c>, <c>--name=value</c> and <c>--AkkaCache:Key value</c>; throws <see cref="ArgumentException"/> naming a bad switch.</summary>
