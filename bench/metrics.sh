@@ -4,11 +4,13 @@
 # latency histogram is listened to and recorded). redis-benchmark -c 50 -d 64 -r 100000 -t set,get at -P 1 and -P 16,
 # the three nodes interleaved in every round; prints medians and ratios of throughput, p99 and the node's CPU time per
 # request (user + system, from /proc: on a shared machine it moves less with the neighbours' load than throughput does).
-# Usage: bench/metrics.sh BEFORE_COMMIT [ROUNDS]
+# Both nodes are built from commits (git archive), so edits in the working tree cannot leak into a run.
+# Usage: bench/metrics.sh BEFORE_COMMIT AFTER_COMMIT [ROUNDS]
 set -euo pipefail
 cd "$(dirname "$0")/.."
-BEFORE=${1:?usage: bench/metrics.sh BEFORE_COMMIT [ROUNDS]}
-ROUNDS=${2:-5}
+BEFORE=${1:?usage: bench/metrics.sh BEFORE_COMMIT AFTER_COMMIT [ROUNDS]}
+AFTER=${2:?usage: bench/metrics.sh BEFORE_COMMIT AFTER_COMMIT [ROUNDS]}
+ROUNDS=${3:-5}
 P1_REQUESTS=${P1_REQUESTS:-200000}
 P16_REQUESTS=${P16_REQUESTS:-2000000}
 WORK=$(mktemp -d)
@@ -17,11 +19,14 @@ PIDS=()
 cleanup() { for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done; rm -rf "$WORK"; }
 trap cleanup EXIT
 
-git archive "$BEFORE" | tar -x -C "$WORK" --one-top-level=before
-dotnet build -c Release "$WORK/before/src/AkkaCache.Server" >/dev/null
-dotnet build -c Release src/AkkaCache.Server >/dev/null
+for build in before after; do
+  commit=$BEFORE; [ "$build" = after ] && commit=$AFTER
+  mkdir -p "$WORK/$build"
+  git archive "$commit" | tar -x -C "$WORK/$build"
+  dotnet build -c Release "$WORK/$build/src/AkkaCache.Server" > "$WORK/$build-build.log" 2>&1 || { cat "$WORK/$build-build.log" >&2; exit 1; }
+done
 BEFORE_SERVER="$WORK/before/src/AkkaCache.Server/bin/Release/net10.0/akkacache-server"
-AFTER_SERVER=src/AkkaCache.Server/bin/Release/net10.0/akkacache-server
+AFTER_SERVER="$WORK/after/src/AkkaCache.Server/bin/Release/net10.0/akkacache-server"
 
 declare -A PID
 start() { # name command...

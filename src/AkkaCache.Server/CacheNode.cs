@@ -15,11 +15,12 @@ namespace AkkaCache.Server;
 /// <summary>A node: the engine, its settings as CONFIG sees them, its clients, and in cluster mode its control plane agent and replication.</summary>
 internal sealed class CacheNode : IDisposable
 {
-    public CacheNode(NodeOptions options, TimeProvider time)
+    public CacheNode(NodeOptions options, TimeProvider time, Microsoft.Extensions.Logging.ILoggerFactory? loggerFactory = null)
     {
         options.Validate();
         Options = options;
         Time = time;
+        Logging = new NodeLoggerFactory(loggerFactory ?? NodeLoggerFactory.CreateConsole(), ownsInner: loggerFactory is null);
         Engine = new CacheEngine(new CacheEngineOptions
         {
             ShardCount = options.Shards,
@@ -55,6 +56,9 @@ internal sealed class CacheNode : IDisposable
     public KeyspaceNotifier Keyspace { get; }
     public ClientTracking Tracking { get; }
     public SlowLog SlowLog { get; }
+
+    /// <summary>The node's loggers: every entry names the node (<see cref="NodeLoggerFactory.NodeId"/>).</summary>
+    public NodeLoggerFactory Logging { get; }
     public ServerMetrics Metrics { get; }
     public bool InlineWhenIdle { get; }
     public long StartedMs { get; }
@@ -126,6 +130,7 @@ internal sealed class CacheNode : IDisposable
         };
         Replication = new ReplicationHub(Engine, self.Id, Options.RequirePass is "" ? null : Options.RequirePass)
         {
+            LoggerFactory = Logging,
             SnapshotBytesPerSecond = Options.ClusterSnapshotRateBytes,
         };
         var agent = new ClusterAgent(settings, Replication, Time);
@@ -141,7 +146,8 @@ internal sealed class CacheNode : IDisposable
             throw;
         }
         Cluster = agent;
-        var forwarder = new PubSubForwarder(self.Id, Options.RequirePass is "" ? null : Options.RequirePass, () => agent.Topology);
+        var forwarder = new PubSubForwarder(self.Id, Options.RequirePass is "" ? null : Options.RequirePass, () => agent.Topology,
+            Microsoft.Extensions.Logging.LoggerFactoryExtensions.CreateLogger<PubSubForwarder>(Logging));
         agent.TopologyChanged += _ => forwarder.Refresh();
         forwarder.Refresh();
         PubSubForwarder = forwarder;
@@ -191,7 +197,8 @@ internal sealed class CacheNode : IDisposable
     {
         Engine.Start();
         var (host, port) = AnnouncedEndPoint;
-        Metrics.StartExport(Options.NodeId ?? $"{host}:{port}");
+        Logging.NodeId = Options.NodeId ?? $"{host}:{port}";
+        Metrics.StartExport(Logging.NodeId);
         _idleClients = Time.CreateTimer(static state =>
         {
             var node = (CacheNode)state!;
@@ -211,5 +218,6 @@ internal sealed class CacheNode : IDisposable
         _idleClients?.Dispose();
         Metrics.Dispose();
         Engine.Dispose();
+        Logging.Dispose();
     }
 }

@@ -40,6 +40,9 @@ public sealed class NodeServer : IAsyncDisposable
 
     internal CacheNode Node => _node;
 
+    /// <summary>The node's loggers (each entry names the node): the executable writes its own messages with them too.</summary>
+    public Microsoft.Extensions.Logging.ILoggerFactory LoggerFactory => _node.Logging;
+
     /// <summary>Loads settings the way the executable does: JSON file(s), AKKACACHE__* environment variables, then the switches.</summary>
     public static NodeOptions LoadOptions(string[] args)
     {
@@ -65,9 +68,16 @@ public sealed class NodeServer : IAsyncDisposable
     /// Throws <see cref="System.Net.Sockets.SocketException"/> when an address cannot be bound and
     /// <see cref="InvalidOperationException"/> when the cluster cannot be joined; <paramref name="cancellation"/> abandons the join.
     /// </summary>
-    public static async Task<NodeServer> StartAsync(NodeOptions options, TimeProvider? time = null, CancellationToken cancellation = default)
+    public static Task<NodeServer> StartAsync(NodeOptions options, TimeProvider? time = null, CancellationToken cancellation = default) =>
+        StartAsync(options, time, loggerFactory: null, cancellation);
+
+    /// <summary>
+    /// As <see cref="StartAsync(NodeOptions, TimeProvider?, CancellationToken)"/>, logging through
+    /// <paramref name="loggerFactory"/> (an embedding host's; the node does not dispose it), or to the console when null.
+    /// </summary>
+    public static async Task<NodeServer> StartAsync(NodeOptions options, TimeProvider? time, Microsoft.Extensions.Logging.ILoggerFactory? loggerFactory, CancellationToken cancellation = default)
     {
-        var node = new CacheNode(options, time ?? TimeProvider.System);
+        var node = new CacheNode(options, time ?? TimeProvider.System, loggerFactory);
         var sessions = new SessionHost(node);
         var listeners = new List<NodeListener>();
         try

@@ -151,3 +151,56 @@ public sealed class MetricsTests : ConnectedNodeTest
         Assert.Contains("akkacache.memory.used", body);
     }
 }
+
+/// <summary>The node's logging: the factory given (an embedding host's) is used, every entry scoped with the node id.</summary>
+public sealed class NodeLoggingTests
+{
+    private sealed class CapturingLoggerFactory : Microsoft.Extensions.Logging.ILoggerFactory, Microsoft.Extensions.Logging.ILogger
+    {
+        public readonly ConcurrentQueue<(string Message, List<object?> Scopes)> Entries = new();
+        private readonly AsyncLocal<List<object?>> _scopes = new();
+        public bool Disposed { get; private set; }
+
+        public Microsoft.Extensions.Logging.ILogger CreateLogger(string categoryName) => this;
+        public void AddProvider(Microsoft.Extensions.Logging.ILoggerProvider provider) { }
+        public void Dispose() => Disposed = true;
+        public bool IsEnabled(Microsoft.Extensions.Logging.LogLevel logLevel) => true;
+
+        public IDisposable BeginScope<TState>(TState state) where TState : notnull
+        {
+            var outer = _scopes.Value;
+            _scopes.Value = [.. outer ?? [], state];
+            return new Restore(() => _scopes.Value = outer!);
+        }
+
+        public void Log<TState>(Microsoft.Extensions.Logging.LogLevel logLevel, Microsoft.Extensions.Logging.EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter) =>
+            Entries.Enqueue((formatter(state, exception), [.. _scopes.Value ?? []]));
+
+        private sealed class Restore(Action restore) : IDisposable
+        {
+            public void Dispose() => restore();
+        }
+    }
+
+    [Fact]
+    public async Task Entries_go_to_the_given_factory_in_a_scope_naming_the_node()
+    {
+        var factory = new CapturingLoggerFactory();
+        var server = await NodeServer.StartAsync(new Configuration.NodeOptions { Port = 0, Shards = 8, NodeId = "logging-node" }, null, factory);
+        try
+        {
+            Microsoft.Extensions.Logging.LoggerExtensions.LogWarning(server.LoggerFactory.CreateLogger("test"), "hello {Who}", "operator");
+        }
+        finally
+        {
+            await server.DisposeAsync();
+        }
+        var (message, scopes) = Assert.Single(factory.Entries);
+        Assert.Equal("hello operator", message);
+        var scope = Assert.Single(scopes);
+        Assert.Equal("node logging-node", scope!.ToString());
+        Assert.Equal(new KeyValuePair<string, object?>("NodeId", "logging-node"), Assert.Single((IEnumerable<KeyValuePair<string, object?>>)scope));
+        // the host's factory is the host's to dispose
+        Assert.False(factory.Disposed);
+    }
+}

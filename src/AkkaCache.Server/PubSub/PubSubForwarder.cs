@@ -3,6 +3,7 @@ using System.Net.Sockets;
 using System.Threading.Tasks.Sources;
 using AkkaCache.Cluster.Topology;
 using AkkaCache.Protocol;
+using Microsoft.Extensions.Logging;
 
 namespace AkkaCache.Server.PubSub;
 
@@ -13,8 +14,9 @@ namespace AkkaCache.Server.PubSub;
 /// publisher: a message that does not fit a peer's bounded queue, or that is published while the peer is unreachable,
 /// is dropped and counted, as Redis Cluster's bus drops messages to a failed node.
 /// </summary>
-internal sealed class PubSubForwarder(string selfId, string? password, Func<ClusterTopology?> currentTopology) : IAsyncDisposable
+internal sealed class PubSubForwarder(string selfId, string? password, Func<ClusterTopology?> currentTopology, ILogger? logger = null) : IAsyncDisposable
 {
+    private readonly ILogger _logger = logger ?? Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance;
     private readonly object _gate = new();
     private ClusterTopology? _applied;
     private readonly Dictionary<string, PeerLink> _links = [];
@@ -54,7 +56,7 @@ internal sealed class PubSubForwarder(string selfId, string? password, Func<Clus
                 wanted.Add(member.Id);
                 if (_links.TryGetValue(member.Id, out var link) && link.Endpoint == member.Endpoint) continue;
                 if (link is not null) closed.Add(link);
-                _links[member.Id] = new PeerLink(member.Id, member.Host, member.Port, password);
+                _links[member.Id] = new PeerLink(member.Id, member.Host, member.Port, password, _logger);
             }
             foreach (var (id, link) in _links)
                 if (!wanted.Contains(id)) closed.Add(link);
@@ -115,8 +117,11 @@ internal sealed class PubSubForwarder(string selfId, string? password, Func<Clus
         private bool _down;
         private long _dropped;
 
-        public PeerLink(string id, string host, int port, string? password)
+        private readonly ILogger _logger;
+
+        public PeerLink(string id, string host, int port, string? password, ILogger logger)
         {
+            _logger = logger;
             Id = id;
             _host = host;
             _port = port;
@@ -200,7 +205,7 @@ internal sealed class PubSubForwarder(string selfId, string? password, Func<Clus
                         _sending.ResetWrittenCount();
                     }
                     // once per outage, not once per retry
-                    if (wasUp) Console.Error.WriteLine($"akkacache: pub/sub link to {Id} ({Endpoint}): {e.Message}; retrying, dropping messages to it meanwhile");
+                    if (wasUp) _logger.LogWarning("pub/sub link to {PeerId} ({Endpoint}): {Reason}; retrying, dropping messages to it meanwhile", Id, Endpoint, e.Message);
                 }
                 catch (OperationCanceledException)
                 {
@@ -212,7 +217,7 @@ internal sealed class PubSubForwarder(string selfId, string? password, Func<Clus
         }
 
         /// <summary>Reads and discards the peer's replies (a count each); an error reply means AUTH failed, and the link is cut.</summary>
-        private static async Task DrainRepliesAsync(Socket socket, CancellationTokenSource connection)
+        private async Task DrainRepliesAsync(Socket socket, CancellationTokenSource connection)
         {
             try
             {
@@ -222,7 +227,7 @@ internal sealed class PubSubForwarder(string selfId, string? password, Func<Clus
                     var reply = await replies.ReadRawAsync(connection.Token);
                     if (reply.Length > 0 && reply.Span[0] == (byte)'-')
                     {
-                        Console.Error.WriteLine("akkacache: a peer refused forwarded pub/sub messages: " + System.Text.Encoding.UTF8.GetString(reply.Span).TrimEnd());
+                        _logger.LogWarning("a peer refused forwarded pub/sub messages: {Reply}", System.Text.Encoding.UTF8.GetString(reply.Span).TrimEnd());
                         break;
                     }
                 }
