@@ -37,31 +37,10 @@ internal sealed class HealthEndpoint : IAsyncDisposable
             throw;
         }
         EndPoint = (IPEndPoint)_socket.LocalEndPoint!;
-        _acceptLoop = AcceptAsync();
+        _acceptLoop = Network.AcceptLoop.RunAsync(_socket, client => _ = ServeAsync(client), _stopping.Token);
     }
 
     public IPEndPoint EndPoint { get; }
-
-    private async Task AcceptAsync()
-    {
-        while (!_stopping.IsCancellationRequested)
-        {
-            Socket client;
-            try
-            {
-                client = await _socket.AcceptAsync(_stopping.Token);
-            }
-            catch (OperationCanceledException)
-            {
-                break;
-            }
-            catch (SocketException)
-            {
-                continue;
-            }
-            _ = ServeAsync(client);
-        }
-    }
 
     private async Task ServeAsync(Socket client)
     {
