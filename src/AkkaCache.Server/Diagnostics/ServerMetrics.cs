@@ -46,8 +46,20 @@ internal sealed class ServerMetrics : IDisposable
     /// <summary>Whether anything listens to the latency histogram: the only instrument the request path feeds.</summary>
     public bool DurationEnabled => _duration.Enabled;
 
-    public void RecordDuration(CommandDefinition command, long elapsedTicks) =>
-        _duration.Record(elapsedTicks / (double)Stopwatch.Frequency, new KeyValuePair<string, object?>(CommandTag, command.LowerName));
+    /// <summary>
+    /// A command has run on <paramref name="client"/>'s connection since the Stopwatch timestamp <paramref name="started"/>:
+    /// its connection's counters, SLOWLOG if it was slow, the latency histogram if something listens.
+    /// </summary>
+    public void OnExecuted(Network.ClientInfo client, CommandDefinition command, in Request request, long started, bool failed)
+    {
+        long elapsed = Stopwatch.GetTimestamp() - started;
+        long microseconds = CommandCounters.Microseconds(elapsed);
+        client.CommandStats.Record(command, elapsed, microseconds, failed);
+        var slowLog = _node.SlowLog;
+        if (slowLog.IsSlow(microseconds)) slowLog.Add(command, request, _node.Time.GetUtcNow().ToUnixTimeSeconds(), microseconds, client.Address, client.Name);
+        if (_duration.Enabled)
+            _duration.Record(elapsed / (double)Stopwatch.Frequency, new KeyValuePair<string, object?>(CommandTag, command.LowerName));
+    }
 
     private IEnumerable<Measurement<long>> ObserveCommands()
     {
