@@ -8,22 +8,20 @@ namespace AkkaCache.Server.Commands;
 /// <summary>SLOWLOG and LATENCY over the node's <see cref="SlowLog"/> and per-command histograms, in Redis 7's reply shapes.</summary>
 internal static partial class ServerCommands
 {
-    private const CommandFlags DiagnosticsFlags = CommandFlags.Admin | CommandFlags.Loading | CommandFlags.Stale;
-
     private static readonly Subcommand[] SlowLogSubcommands =
     [
-        new("GET", -2, DiagnosticsFlags, "GET [<count>]", "Return top <count> entries from the slowlog (default: 10, -1 mean all).", "2.2.12"),
-        new("LEN", 2, DiagnosticsFlags, "LEN", "Return the length of the slowlog.", "2.2.12"),
-        new("RESET", 2, DiagnosticsFlags, "RESET", "Reset the slowlog.", "2.2.12"),
+        new("GET", -2, AdminFlags, "GET [<count>]", "Return top <count> entries from the slowlog (default: 10, -1 mean all).", "2.2.12"),
+        new("LEN", 2, AdminFlags, "LEN", "Return the length of the slowlog.", "2.2.12"),
+        new("RESET", 2, AdminFlags, "RESET", "Reset the slowlog.", "2.2.12"),
         new("HELP", 2, CommandFlags.Loading | CommandFlags.Stale, "HELP", "Returns helpful text about the different subcommands.", "6.2.0"),
     ];
 
     private static readonly Subcommand[] LatencySubcommands =
     [
-        new("HISTOGRAM", -2, DiagnosticsFlags, "HISTOGRAM [<command> ...]", "Return a cumulative distribution of latencies in the format of a histogram for the specified command names. If no commands are specified then all histograms are replied.", "7.0.0"),
-        new("LATEST", 2, DiagnosticsFlags, "LATEST", "Return the latest latency samples for all events.", "2.8.13"),
-        new("HISTORY", 3, DiagnosticsFlags, "HISTORY <event>", "Return time-latency samples for the <event> class.", "2.8.13"),
-        new("RESET", -2, DiagnosticsFlags, "RESET [<event> ...]", "Reset latency data of one or more <event> classes. (default: reset all data for all event classes)", "2.8.13"),
+        new("HISTOGRAM", -2, AdminFlags, "HISTOGRAM [<command> ...]", "Return a cumulative distribution of latencies in the format of a histogram for the specified command names. If no commands are specified then all histograms are replied.", "7.0.0"),
+        new("LATEST", 2, AdminFlags, "LATEST", "Return the latest latency samples for all events.", "2.8.13"),
+        new("HISTORY", 3, AdminFlags, "HISTORY <event>", "Return time-latency samples for the <event> class.", "2.8.13"),
+        new("RESET", -2, AdminFlags, "RESET [<event> ...]", "Reset latency data of one or more <event> classes. (default: reset all data for all event classes)", "2.8.13"),
         new("HELP", 2, CommandFlags.Loading | CommandFlags.Stale, "HELP", "Returns helpful text about the different subcommands.", "2.8.13"),
     ];
 

@@ -19,6 +19,9 @@ internal static partial class ServerCommands
     private const CommandFlags ConnectionFlags = CommandFlags.Loading | CommandFlags.Stale | CommandFlags.Fast;
     private const CommandFlags NoAuthFlags = ConnectionFlags | CommandFlags.NoAuth;
 
+    /// <summary>Administrative subcommands (CONFIG, SLOWLOG, LATENCY): allowed while loading and on stale data, as in Redis.</summary>
+    private const CommandFlags AdminFlags = CommandFlags.Admin | CommandFlags.Loading | CommandFlags.Stale;
+
     public static void Register(List<CommandDefinition> list)
     {
         list.Add(new CommandDefinition("PING", -1, CommandFlags.Fast | CommandFlags.SubscribedContext, 0, 0, 0, Ping, Connection, "Returns the server's liveliness response."));
