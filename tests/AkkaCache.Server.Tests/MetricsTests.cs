@@ -69,6 +69,10 @@ public sealed class MetricsTests : ConnectedNodeTest
         Assert.Equal(3, observed["akkacache.commands[get]"]);
         Assert.Equal(1, observed["akkacache.commands[ping]"]);
         Assert.False(observed.ContainsKey("akkacache.commands[del]"));
+        // the same counters as INFO commandstats (commands run after the observation are INFO's own)
+        var commandStats = ServerCommandConfigTests.Info(await Send("INFO", "commandstats"));
+        Assert.StartsWith($"calls={observed["akkacache.commands[get]"]},", commandStats["cmdstat_get"]);
+        Assert.StartsWith($"calls={observed["akkacache.commands[set]"]},", commandStats["cmdstat_set"]);
         Assert.Equal(double.Parse(info["keyspace_hits"]), observed["akkacache.keyspace.hits"]);
         Assert.Equal(2, observed["akkacache.keyspace.misses"]);
         Assert.Equal(double.Parse(info["keyspace_misses"]), observed["akkacache.keyspace.misses"]);
