@@ -4,6 +4,7 @@
 #   deploy/local-cluster.sh 3               etcd on 2379, nodes node-1..node-3 on ports 7000..7002
 #   REPLICAS=1 deploy/local-cluster.sh 3    one replica per shard
 #   ETCD_PORT=2479 deploy/local-cluster.sh 3
+#   ADMIN_BASE_PORT=8000 deploy/local-cluster.sh 3   health endpoints on 8000..8002 (GET /health/ready)
 #   deploy/local-cluster.sh 0               etcd alone
 #
 # Everything (etcd's data, one log per process) lives in a temporary directory that Ctrl-C removes along with the processes.
@@ -15,16 +16,18 @@ etcd_port=${ETCD_PORT:-2379}
 etcd_peer_port=${ETCD_PEER_PORT:-$((etcd_port + 1))}
 first_node_port=${BASE_PORT:-7000}
 replicas=${REPLICAS:-}
+admin_base_port=${ADMIN_BASE_PORT:-}
 server="$repo/src/AkkaCache.Server/bin/Release/net10.0/akkacache-server"
 
 usage() {
-  echo "usage: [REPLICAS=r] [ETCD_PORT=p] [BASE_PORT=p] $0 NODES   (NODES >= 0; 0 starts etcd alone)" >&2
+  echo "usage: [REPLICAS=r] [ETCD_PORT=p] [BASE_PORT=p] [ADMIN_BASE_PORT=p] $0 NODES   (NODES >= 0; 0 starts etcd alone)" >&2
   exit 2
 }
 is_number() { [[ "$1" =~ ^[0-9]+$ ]]; }
 is_number "$nodes" || usage
 is_number "$etcd_port" && is_number "$etcd_peer_port" && is_number "$first_node_port" || usage
 [ -z "$replicas" ] || is_number "$replicas" || usage
+[ -z "$admin_base_port" ] || is_number "$admin_base_port" || usage
 
 if ! command -v etcd >/dev/null 2>&1; then
   echo "local-cluster: etcd is not installed; run ./build.sh deps or: sudo apt-get install -y etcd-server" >&2
@@ -116,6 +119,7 @@ for ((i = 1; i <= nodes; i++)); do
   port=$((first_node_port + i - 1))
   args=(--port "$port" --cluster-enabled yes --etcd "$etcd_url" --cluster-name local --node-id "node-$i" --announce "127.0.0.1:$port")
   [ -z "$replicas" ] || args+=(--replicas "$replicas")
+  [ -z "$admin_base_port" ] || args+=(--admin-port $((admin_base_port + i - 1)))
   "$server" "${args[@]}" >"$workdir/node-$i.log" 2>&1 &
   pids+=($!)
   names+=("node-$i")
@@ -135,6 +139,7 @@ echo
 echo "etcd      $etcd_url    etcdctl --endpoints $etcd_url get '' --prefix --keys-only"
 if [ "$nodes" -gt 0 ]; then
   echo "nodes     127.0.0.1:$first_node_port..$((first_node_port + nodes - 1))${replicas:+, $replicas replica(s) per shard}"
+  [ -z "$admin_base_port" ] || echo "health    http://127.0.0.1:$admin_base_port/health/ready .. port $((admin_base_port + nodes - 1))"
   echo "try       redis-cli -c -p $first_node_port"
   echo "          redis-cli -p $first_node_port cluster nodes"
 fi

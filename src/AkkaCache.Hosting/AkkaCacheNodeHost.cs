@@ -29,6 +29,7 @@ public sealed partial class AkkaCacheNodeHost : IInProcessNode, IAsyncDisposable
     private readonly AkkaCacheNodeHostingOptions _hosting;
     private readonly ILogger<AkkaCacheNodeHost> _logger;
     private readonly IHostApplicationLifetime? _lifetime;
+    private readonly ILoggerFactory? _loggerFactory;
     private readonly TaskCompletionSource<NodeServer> _started = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly Lock _gate = new();
     private NodeServer? _server;
@@ -38,8 +39,11 @@ public sealed partial class AkkaCacheNodeHost : IInProcessNode, IAsyncDisposable
         IOptions<NodeOptions> options,
         IOptions<AkkaCacheNodeHostingOptions> hosting,
         ILogger<AkkaCacheNodeHost> logger,
-        IHostApplicationLifetime? lifetime = null)
+        IHostApplicationLifetime? lifetime = null,
+        ILoggerFactory? loggerFactory = null)
     {
+        // the node logs through the host's logging (its entries scoped with the node id); without one, to the console
+        _loggerFactory = loggerFactory;
         _options = options;
         _hosting = hosting.Value;
         _logger = logger;
@@ -109,7 +113,7 @@ public sealed partial class AkkaCacheNodeHost : IInProcessNode, IAsyncDisposable
         NodeServer server;
         try
         {
-            server = await NodeServer.StartAsync(options, cancellation: cancellation);
+            server = await NodeServer.StartAsync(options, time: null, _loggerFactory, cancellation);
         }
         catch (OperationCanceledException) when (cancellation.IsCancellationRequested)
         {

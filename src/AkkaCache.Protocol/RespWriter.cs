@@ -41,6 +41,9 @@ public sealed class RespWriter
     /// <summary>The protocol shapes to write; HELLO switches it.</summary>
     public RespVersion Version { get; set; }
 
+    /// <summary>Error replies written so far: a server tells a command that failed by this count changing.</summary>
+    public long ErrorReplies { get; private set; }
+
     private bool IsResp3 => Version == RespVersion.Resp3;
 
     /// <summary>Writes "+text\r\n". The text must not contain CR or LF.</summary>
@@ -64,12 +67,14 @@ public sealed class RespWriter
     public void WriteError(string message)
     {
         ArgumentNullException.ThrowIfNull(message);
+        ErrorReplies++;
         WriteLine((byte)'-', message, sanitize: true);
     }
 
     /// <summary>Writes "-message\r\n" from UTF-8 bytes; CR and LF become spaces.</summary>
     public void WriteError(ReadOnlySpan<byte> utf8Message)
     {
+        ErrorReplies++;
         int total = utf8Message.Length + 3;
         Span<byte> span = _output.GetSpan(total);
         span[0] = (byte)'-';

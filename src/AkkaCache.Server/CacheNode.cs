@@ -7,6 +7,7 @@ using AkkaCache.Core.Storage;
 using AkkaCache.Protocol;
 using AkkaCache.Server.Commands;
 using AkkaCache.Server.Configuration;
+using AkkaCache.Server.Diagnostics;
 using AkkaCache.Server.Network;
 using AkkaCache.Server.PubSub;
 
@@ -15,11 +16,12 @@ namespace AkkaCache.Server;
 /// <summary>A node: the engine, its settings as CONFIG sees them, its clients, and in cluster mode its control plane agent and replication.</summary>
 internal sealed class CacheNode : IDisposable
 {
-    public CacheNode(NodeOptions options, TimeProvider time)
+    public CacheNode(NodeOptions options, TimeProvider time, Microsoft.Extensions.Logging.ILoggerFactory? loggerFactory = null)
     {
         options.Validate();
         Options = options;
         Time = time;
+        Logging = new NodeLoggerFactory(loggerFactory ?? NodeLoggerFactory.CreateConsole(), ownsInner: loggerFactory is null);
         Engine = new CacheEngine(new CacheEngineOptions
         {
             ShardCount = options.Shards,
@@ -36,6 +38,8 @@ internal sealed class CacheNode : IDisposable
         Tracking = new ClientTracking(Clients, PubSub, () => NowMs);
         _removals = new RemovalFanout(Keyspace, Tracking);
         ApplyKeyspaceEvents(KeyspaceNotifier.Parse(options.NotifyKeyspaceEvents) ?? KeyspaceEvents.None);
+        SlowLog = new SlowLog { ThresholdMicroseconds = options.SlowlogLogSlowerThan, MaxLength = options.SlowlogMaxLen };
+        Metrics = new ServerMetrics(this);
         Config = new ConfigStore(this);
         PubSub.Limit = OutputBufferLimit.Parse(Config.Get("client-output-buffer-limit"), "pubsub");
         RequestLimits = new RespRequestLimits((int)options.ProtoMaxBulkLenBytes, options.MaxArguments, 64 * 1024);
@@ -52,6 +56,11 @@ internal sealed class CacheNode : IDisposable
     public PubSubRegistry PubSub { get; } = new();
     public KeyspaceNotifier Keyspace { get; }
     public ClientTracking Tracking { get; }
+    public SlowLog SlowLog { get; }
+
+    /// <summary>The node's loggers: every entry names the node (<see cref="NodeLoggerFactory.NodeId"/>).</summary>
+    public NodeLoggerFactory Logging { get; }
+    public ServerMetrics Metrics { get; }
     public bool InlineWhenIdle { get; }
     public long StartedMs { get; }
     public string RunId { get; }
@@ -110,7 +119,8 @@ internal sealed class CacheNode : IDisposable
     public async Task JoinClusterAsync(CancellationToken cancellation = default)
     {
         var (host, port) = AnnouncedEndPoint;
-        var self = new ClusterMember(Options.NodeId ?? $"{host}:{port}", host, port, Options.Zone);
+        // an empty zone (a Kubernetes node without the topology label) is no zone
+        var self = new ClusterMember(Options.NodeId ?? $"{host}:{port}", host, port, string.IsNullOrWhiteSpace(Options.Zone) ? null : Options.Zone);
         var settings = new ClusterSettings
         {
             Etcd = new Uri(Options.Etcd),
@@ -124,6 +134,7 @@ internal sealed class CacheNode : IDisposable
         };
         Replication = new ReplicationHub(Engine, self.Id, Options.RequirePass is "" ? null : Options.RequirePass)
         {
+            LoggerFactory = Logging,
             SnapshotBytesPerSecond = Options.ClusterSnapshotRateBytes,
         };
         var agent = new ClusterAgent(settings, Replication, Time);
@@ -139,7 +150,8 @@ internal sealed class CacheNode : IDisposable
             throw;
         }
         Cluster = agent;
-        var forwarder = new PubSubForwarder(self.Id, Options.RequirePass is "" ? null : Options.RequirePass, () => agent.Topology);
+        var forwarder = new PubSubForwarder(self.Id, Options.RequirePass is "" ? null : Options.RequirePass, () => agent.Topology,
+            Microsoft.Extensions.Logging.LoggerFactoryExtensions.CreateLogger<PubSubForwarder>(Logging));
         agent.TopologyChanged += _ => forwarder.Refresh();
         forwarder.Refresh();
         PubSubForwarder = forwarder;
@@ -204,6 +216,9 @@ internal sealed class CacheNode : IDisposable
     public void Start()
     {
         Engine.Start();
+        var (host, port) = AnnouncedEndPoint;
+        Logging.NodeId = Options.NodeId ?? $"{host}:{port}";
+        Metrics.StartExport(Logging.NodeId);
         _idleClients = Time.CreateTimer(static state =>
         {
             var node = (CacheNode)state!;
@@ -222,6 +237,8 @@ internal sealed class CacheNode : IDisposable
     public void Dispose()
     {
         _idleClients?.Dispose();
+        Metrics.Dispose();
         Engine.Dispose();
+        Logging.Dispose();
     }
 }

@@ -25,12 +25,23 @@ public sealed class NodeServer : IAsyncDisposable
         AnnouncedEndPoint = string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{host}:{port}");
     }
 
+    private Diagnostics.HealthEndpoint? _admin;
+
+    /// <summary>The HTTP admin endpoint's address (GET /health/live, /health/ready); null when AdminPort is 0.</summary>
+    public IPEndPoint? AdminEndPoint => _admin?.EndPoint;
+
+    /// <summary>Serves the health endpoint on <paramref name="endPoint"/> (port 0: any free port, see <see cref="AdminEndPoint"/>).</summary>
+    internal void StartAdmin(IPEndPoint endPoint) => _admin = new Diagnostics.HealthEndpoint(GetStatus, endPoint);
+
     /// <summary>The addresses bound (with the real port when the setting was 0).</summary>
     public IReadOnlyList<IPEndPoint> EndPoints => _listeners.Select(l => l.EndPoint).ToList();
 
     public int Port => _listeners[0].EndPoint.Port;
 
     internal CacheNode Node => _node;
+
+    /// <summary>The node's loggers (each entry names the node): the executable writes its own messages with them too.</summary>
+    public Microsoft.Extensions.Logging.ILoggerFactory LoggerFactory => _node.Logging;
 
     /// <summary>Loads settings the way the executable does: JSON file(s), AKKACACHE__* environment variables, then the switches.</summary>
     public static NodeOptions LoadOptions(string[] args)
@@ -57,9 +68,16 @@ public sealed class NodeServer : IAsyncDisposable
     /// Throws <see cref="System.Net.Sockets.SocketException"/> when an address cannot be bound and
     /// <see cref="InvalidOperationException"/> when the cluster cannot be joined; <paramref name="cancellation"/> abandons the join.
     /// </summary>
-    public static async Task<NodeServer> StartAsync(NodeOptions options, TimeProvider? time = null, CancellationToken cancellation = default)
+    public static Task<NodeServer> StartAsync(NodeOptions options, TimeProvider? time = null, CancellationToken cancellation = default) =>
+        StartAsync(options, time, loggerFactory: null, cancellation);
+
+    /// <summary>
+    /// As <see cref="StartAsync(NodeOptions, TimeProvider?, CancellationToken)"/>, logging through
+    /// <paramref name="loggerFactory"/> (an embedding host's; the node does not dispose it), or to the console when null.
+    /// </summary>
+    public static async Task<NodeServer> StartAsync(NodeOptions options, TimeProvider? time, Microsoft.Extensions.Logging.ILoggerFactory? loggerFactory, CancellationToken cancellation = default)
     {
-        var node = new CacheNode(options, time ?? TimeProvider.System);
+        var node = new CacheNode(options, time ?? TimeProvider.System, loggerFactory);
         var sessions = new SessionHost(node);
         var listeners = new List<NodeListener>();
         try
@@ -81,6 +99,19 @@ public sealed class NodeServer : IAsyncDisposable
         node.Port = listeners[0].EndPoint.Port;
         node.Start();
         var server = new NodeServer(node, sessions, listeners);
+        if (options.AdminPort > 0)
+        {
+            try
+            {
+                // before joining: liveness is answered (and readiness says why not yet) while the node joins
+                server.StartAdmin(new IPEndPoint(listeners[0].EndPoint.Address, options.AdminPort));
+            }
+            catch
+            {
+                await server.DisposeAsync();
+                throw;
+            }
+        }
         if (options.IsClusterEnabled)
         {
             try
@@ -159,6 +190,12 @@ public sealed class NodeServer : IAsyncDisposable
         };
     }
 
+    /// <summary>
+    /// How long the executable lets a SIGTERM's graceful leave hand shards over before it stops anyway; deployments
+    /// give the process longer than this to exit (systemd TimeoutStopSec, Kubernetes terminationGracePeriodSeconds).
+    /// </summary>
+    public static readonly TimeSpan GracefulLeaveTimeout = TimeSpan.FromMinutes(2);
+
     /// <summary>Completes when the node has left its cluster after CLUSTER LEAVE (never for a standalone node).</summary>
     public Task Left => _node.Left;
 
@@ -200,6 +237,7 @@ public sealed class NodeServer : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         if (Interlocked.Exchange(ref _disposed, 1) != 0) return;
+        if (_admin is { } admin) await admin.DisposeAsync();
         await _node.StopClusterAsync();
         foreach (var listener in _listeners) await listener.DisposeAsync();
         await _sessions.StopAsync();

@@ -1,4 +1,5 @@
 using AkkaCache.Server;
+using Microsoft.Extensions.Logging;
 
 NodeServer server;
 try
@@ -13,19 +14,22 @@ try
 catch (Exception e) when (e is ArgumentException or InvalidOperationException or FormatException or FileNotFoundException or IOException
                               or System.Net.Sockets.SocketException)
 {
+    // before there is a node to log with: the reason goes to stderr as it is, with exit status 2
     Console.Error.WriteLine($"akkacache-server: {e.Message}");
     return 2;
 }
 
-Console.WriteLine($"AkkaCache node ready, accepting connections on {string.Join(", ", server.EndPoints)}");
+var log = server.LoggerFactory.CreateLogger("AkkaCache.Server");
+log.LogInformation("AkkaCache node ready, accepting connections on {EndPoints}", string.Join(", ", server.EndPoints));
+if (server.AdminEndPoint is { } admin) log.LogInformation("AkkaCache admin endpoint on http://{AdminEndPoint}/health/ready", admin);
 var signal = NodeServer.WaitForShutdownSignalAsync();
 await Task.WhenAny(signal, server.Left);
 if (signal.IsCompleted && signal.Result == System.Runtime.InteropServices.PosixSignal.SIGTERM && server.IsClustered)
 {
     // SIGTERM is a graceful leave: the shards move to the other nodes first; SIGINT stops at once (they fail over)
-    Console.WriteLine("AkkaCache node leaving the cluster");
-    await server.LeaveClusterAsync(TimeSpan.FromMinutes(2));
+    log.LogInformation("AkkaCache node leaving the cluster");
+    await server.LeaveClusterAsync(NodeServer.GracefulLeaveTimeout);
 }
-Console.WriteLine("AkkaCache node shutting down");
+log.LogInformation("AkkaCache node shutting down");
 await server.DisposeAsync();
 return 0;

@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Net.Sockets;
 using AkkaCache.Protocol;
+using Microsoft.Extensions.Logging;
 
 namespace AkkaCache.Cluster.Bus;
 
@@ -23,8 +24,9 @@ public abstract class PeerLink : IAsyncDisposable
     private bool _reportedDown;
 
     /// <param name="queueUntilConnected">Whether commands written before the first connection wait for it (else they are refused like any written while down).</param>
-    protected PeerLink(string id, string host, int port, string? password, bool queueUntilConnected)
+    protected PeerLink(string id, string host, int port, string? password, bool queueUntilConnected, ILogger logger)
     {
+        Logger = logger;
         IsDown = !queueUntilConnected;
         Id = id;
         IdBytes = System.Text.Encoding.UTF8.GetBytes(id);
@@ -33,6 +35,8 @@ public abstract class PeerLink : IAsyncDisposable
         _password = password;
         Endpoint = $"{host}:{port}";
     }
+
+    protected ILogger Logger { get; }
 
     public string Id { get; }
     public byte[] IdBytes { get; }
@@ -136,7 +140,7 @@ public abstract class PeerLink : IAsyncDisposable
                 if (!_reportedDown)
                 {
                     _reportedDown = true;
-                    Console.Error.WriteLine($"akkacache: {Name} to {Id} ({Endpoint}): {e.Message}; retrying, {WhileDown}");
+                    Logger.LogWarning("{Link} to {PeerId} ({Endpoint}): {Reason}; retrying, {WhileDown}", Name, Id, Endpoint, e.Message, WhileDown);
                 }
             }
             catch (OperationCanceledException)
@@ -157,7 +161,7 @@ public abstract class PeerLink : IAsyncDisposable
         }
         catch (Exception e) when (e is not OperationCanceledException and not IOException and not SocketException)
         {
-            Console.Error.WriteLine($"akkacache: {Name} to {Id} ({Endpoint}): {e.Message}; reconnecting");
+            Logger.LogWarning("{Link} to {PeerId} ({Endpoint}): {Reason}; reconnecting", Name, Id, Endpoint, e.Message);
         }
         catch (Exception)
         {

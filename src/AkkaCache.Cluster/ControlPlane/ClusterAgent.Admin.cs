@@ -3,6 +3,7 @@ using System.Text.Json;
 using System.Text.Json.Serialization;
 using AkkaCache.Cluster.Etcd;
 using AkkaCache.Cluster.Sharding;
+using Microsoft.Extensions.Logging;
 
 namespace AkkaCache.Cluster.ControlPlane;
 
@@ -181,7 +182,7 @@ public sealed partial class ClusterAgent
     {
         if (incarnation != Incarnation) return false;
         Guard.Lost();
-        Console.Error.WriteLine($"akkacache: declared down by another node (lease {incarnation} revoked); refusing requests and rejoining as a new member");
+        _logger.LogWarning("declared down by another node (lease {Incarnation} revoked); refusing requests and rejoining as a new member", incarnation);
         return true;
     }
 }

@@ -4,6 +4,7 @@ using AkkaCache.Cluster.Etcd;
 using AkkaCache.Cluster.Replication;
 using AkkaCache.Cluster.Sharding;
 using AkkaCache.Cluster.Topology;
+using Microsoft.Extensions.Logging;
 
 namespace AkkaCache.Cluster.ControlPlane;
 
@@ -49,9 +50,12 @@ public sealed partial class ClusterAgent : IAsyncDisposable
     private volatile bool _leader;
     private volatile bool _leaving;
 
+    private readonly ILogger _logger;
+
     public ClusterAgent(ClusterSettings settings, ReplicationHub hub, TimeProvider time)
     {
         _settings = settings;
+        _logger = hub.LoggerFactory.CreateLogger<ClusterAgent>();
         _hub = hub;
         _etcd = new EtcdClient(settings.Etcd);
         Guard = new LeaseGuard(time, settings.LeaseTtl, settings.SafetyMargin);
@@ -135,7 +139,7 @@ public sealed partial class ClusterAgent : IAsyncDisposable
                     continue;
                 }
                 // the lease expired while we could not renew it (a pause, a partition): this incarnation is over
-                Console.Error.WriteLine($"akkacache: lease {Volatile.Read(ref _lease)} expired at etcd; dropping every shard and rejoining as a new member");
+                _logger.LogWarning("lease {Lease} expired at etcd; dropping every shard and rejoining as a new member", Volatile.Read(ref _lease));
                 Guard.Lost();
                 Volatile.Write(ref _topology, null);
                 _hub.DropEverything();
@@ -148,7 +152,7 @@ public sealed partial class ClusterAgent : IAsyncDisposable
             catch (Exception e)
             {
                 // etcd unreachable: the guard runs out by itself; keep trying, faster than the period
-                if (!Guard.IsValid) Console.Error.WriteLine($"akkacache: cannot renew the lease at {_settings.Etcd}: {e.Message}; refusing requests until it is");
+                if (!Guard.IsValid) _logger.LogWarning("cannot renew the lease at {Etcd}: {Reason}; refusing requests until it is", _settings.Etcd, e.Message);
                 try { await Task.Delay(250, token); } catch (OperationCanceledException) { return; }
             }
         }
@@ -198,7 +202,8 @@ public sealed partial class ClusterAgent : IAsyncDisposable
         {
             // the shard count is fixed when the cluster is created: this node cannot hold that map's shards
             if (!_reportedShardCount)
-                Console.Error.WriteLine($"akkacache: cluster '{_settings.ClusterName}' has {map.ShardCount} shards but this node was started with --shards {_settings.ShardCount}; not serving");
+                _logger.LogError("cluster '{ClusterName}' has {MapShards} shards but this node was started with --shards {NodeShards}; not serving",
+                    _settings.ClusterName, map.ShardCount, _settings.ShardCount);
             _reportedShardCount = true;
             return;
         }

@@ -1,5 +1,6 @@
 using AkkaCache.Cluster.Bus;
 using AkkaCache.Protocol;
+using Microsoft.Extensions.Logging;
 
 namespace AkkaCache.Cluster.HotKeys;
 
@@ -26,7 +27,7 @@ internal sealed class HotKeyPeer : PeerLink
     private bool _resyncPending = true;
 
     public HotKeyPeer(HotKeyReplicator replicator, string id, string host, int port, long firstSession)
-        : base(id, host, port, replicator.Password, queueUntilConnected: false)
+        : base(id, host, port, replicator.Password, queueUntilConnected: false, replicator.Logger)
     {
         _replicator = replicator;
         _session = firstSession;
@@ -182,7 +183,7 @@ internal sealed class HotKeyPeer : PeerLink
         }
         else if (reply[0] == (byte)'-')
         {
-            Console.Error.WriteLine($"akkacache: {Id} refused a hot-key copy: {System.Text.Encoding.UTF8.GetString(reply).TrimEnd()}");
+            Logger.LogWarning("{PeerId} refused a hot-key copy: {Reply}", Id, System.Text.Encoding.UTF8.GetString(reply).TrimEnd());
         }
         else _replicator.OnAcknowledged();
     }

@@ -72,6 +72,7 @@ public sealed class HotKeyReplicator : IAsyncDisposable
         _hub = hub;
         _leaseValid = leaseValid;
         Time = time;
+        Logger = Microsoft.Extensions.Logging.LoggerFactoryExtensions.CreateLogger<HotKeyReplicator>(hub.LoggerFactory);
         _maxValueBytes = settings.MaxValueBytes;
         SelfIdBytes = System.Text.Encoding.UTF8.GetBytes(settings.SelfId);
         int shards = engine.Shards.Length;
@@ -95,6 +96,7 @@ public sealed class HotKeyReplicator : IAsyncDisposable
     }
 
     public HotKeyCopies Copies { get; } = new();
+    internal Microsoft.Extensions.Logging.ILogger Logger { get; }
     public TimeProvider Time { get; }
     public byte[] SelfIdBytes { get; }
     public string? Password => _settings.Password;

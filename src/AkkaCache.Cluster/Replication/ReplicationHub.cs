@@ -41,6 +41,9 @@ public sealed class ReplicationHub : IAsyncDisposable
     private ClusterTopology? _topology;
     private long _bytesSent;
 
+    /// <summary>Where the links report lost and retried connections; nothing by default.</summary>
+    public Microsoft.Extensions.Logging.ILoggerFactory LoggerFactory { get; init; } = Microsoft.Extensions.Logging.Abstractions.NullLoggerFactory.Instance;
+
     public ReplicationHub(CacheEngine engine, string selfId, string? password = null)
     {
         Engine = engine;

@@ -4,6 +4,7 @@ using System.Net.Sockets;
 using AkkaCache.Cluster.Sharding;
 using AkkaCache.Core.Actors;
 using AkkaCache.Protocol;
+using Microsoft.Extensions.Logging;
 
 namespace AkkaCache.Cluster.Replication;
 
@@ -31,8 +32,11 @@ internal sealed class ReplicationLink : IAsyncDisposable
     private readonly Task _loop;
     private Socket? _socket;
 
+    private readonly ILogger _logger;
+
     public ReplicationLink(ReplicationHub hub, ClusterMember peer)
     {
+        _logger = hub.LoggerFactory.CreateLogger<ReplicationLink>();
         _hub = hub;
         Peer = peer;
         _loop = Task.Run(RunAsync);
@@ -98,12 +102,13 @@ internal sealed class ReplicationLink : IAsyncDisposable
                 socket.Close();
                 await Task.WhenAll(receive.ContinueWith(static _ => { }), send.ContinueWith(static _ => { }));
                 if (!token.IsCancellationRequested)
-                    Console.Error.WriteLine($"akkacache: replication link to {Peer.Id} ({Peer.Endpoint}) lost: {ended.Exception?.GetBaseException().Message ?? "closed by the peer"}; reconnecting");
+                    _logger.LogWarning("replication link to {PeerId} ({Endpoint}) lost: {Reason}; reconnecting",
+                        Peer.Id, Peer.Endpoint, ended.Exception?.GetBaseException().Message ?? "closed by the peer");
             }
             catch (Exception e) when (!token.IsCancellationRequested)
             {
                 // the peer is down or restarting: try again shortly; every stream resyncs on reconnect
-                Console.Error.WriteLine($"akkacache: replication link to {Peer.Id} ({Peer.Endpoint}): {e.Message}; retrying");
+                _logger.LogWarning("replication link to {PeerId} ({Endpoint}): {Reason}; retrying", Peer.Id, Peer.Endpoint, e.Message);
             }
             catch (OperationCanceledException)
             {

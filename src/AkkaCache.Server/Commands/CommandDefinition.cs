@@ -64,6 +64,9 @@ internal sealed record CommandDefinition(
 {
     public string LowerName { get; } = Name.ToLowerInvariant();
 
+    /// <summary>Position in <see cref="CommandTable.ByIndex"/>, set when the table is built.</summary>
+    public int Index { get; internal set; } = -1;
+
     public bool HasKeys => FirstKey > 0;
 
     public bool ArityMatches(int count) => Arity >= 0 ? count == Arity : count >= -Arity;

@@ -5,11 +5,19 @@ internal static class CommandTable
 {
     private const int MaxNameLength = 32;
 
+    // before ByName: static initializers run in textual order, and Build fills this one
+    private static CommandDefinition[] Indexed = [];
+
     private static readonly Dictionary<string, CommandDefinition> ByName = Build();
     private static readonly Dictionary<string, CommandDefinition>.AlternateLookup<ReadOnlySpan<char>> ByNameSpan =
         ByName.GetAlternateLookup<ReadOnlySpan<char>>();
 
     public static IReadOnlyCollection<CommandDefinition> All => ByName.Values;
+
+    /// <summary>Every command by its <see cref="CommandDefinition.Index"/>: per-command counters are arrays indexed alike.</summary>
+    public static IReadOnlyList<CommandDefinition> ByIndex => Indexed;
+
+    public static int Count => Indexed.Length;
 
     public static bool TryGet(ReadOnlySpan<byte> name, out CommandDefinition command)
     {
@@ -34,7 +42,12 @@ internal static class CommandTable
         ClusterCommands.Register(list);
         AdminCommands.Register(list);
         var table = new Dictionary<string, CommandDefinition>(StringComparer.OrdinalIgnoreCase);
-        foreach (var command in list) table.Add(command.Name, command);
+        for (int i = 0; i < list.Count; i++)
+        {
+            list[i].Index = i;
+            table.Add(list[i].Name, list[i]);
+        }
+        Indexed = [.. list];
         return table;
     }
 }

@@ -174,8 +174,8 @@ internal sealed class ConfigStore
         Stored("lfu-decay-time", "1", Integer(0, int.MaxValue));
         Stored("active-expire-effort", "1", Integer(1, 10));
         Stored("busy-reply-threshold", "5000", Integer(0, long.MaxValue), "lua-time-limit");
-        Stored("slowlog-log-slower-than", "10000", Integer(-1, long.MaxValue));
-        Stored("slowlog-max-len", "128", Integer(0, long.MaxValue));
+        Add("slowlog-log-slower-than", () => Num(node.SlowLog.ThresholdMicroseconds), Integer(-1, long.MaxValue), v => node.SlowLog.ThresholdMicroseconds = (long)v);
+        Add("slowlog-max-len", () => Num(node.SlowLog.MaxLength), Integer(0, int.MaxValue), v => node.SlowLog.MaxLength = (int)(long)v);
         Stored("latency-monitor-threshold", "0", Integer(0, long.MaxValue));
         Stored("latency-tracking", "yes", Bool);
         Add("lease-stale", () => Num(node.Engine.LeaseStaleMs), Integer(0, int.MaxValue), v => node.Engine.LeaseStaleMs = (long)v);

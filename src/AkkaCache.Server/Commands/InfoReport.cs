@@ -384,9 +384,18 @@ internal static class InfoReport
         }
 
         if ((sections & Section.Modules) != 0) Header("Modules");
-        if ((sections & Section.Commandstats) != 0) Header("Commandstats");
+        var commandStats = (sections & (Section.Commandstats | Section.Latencystats)) != 0 ? node.Clients.CommandStats.Snapshot() : null;
+        if ((sections & Section.Commandstats) != 0)
+        {
+            Header("Commandstats");
+            foreach (var (field, value) in ServerCommands.CommandStatsLines(commandStats!)) Field(field, value);
+        }
         if ((sections & Section.Errorstats) != 0) Header("Errorstats");
-        if ((sections & Section.Latencystats) != 0) Header("Latencystats");
+        if ((sections & Section.Latencystats) != 0)
+        {
+            Header("Latencystats");
+            foreach (var (field, value) in ServerCommands.LatencyStatsLines(commandStats!)) Field(field, value);
+        }
 
         if ((sections & Section.Cluster) != 0)
         {

@@ -5,14 +5,12 @@ namespace AkkaCache.Server.Commands;
 /// <summary>CONFIG GET / SET / RESETSTAT / REWRITE over the node's <see cref="ConfigStore"/>.</summary>
 internal static partial class ServerCommands
 {
-    private const CommandFlags ConfigFlags = CommandFlags.Admin | CommandFlags.Loading | CommandFlags.Stale;
-
     private static readonly Subcommand[] ConfigSubcommands =
     [
-        new("GET", -3, ConfigFlags, "GET <pattern>", "Return parameters matching the glob-like <pattern> and their values.", "2.0.0"),
-        new("SET", -4, ConfigFlags, "SET <directive> <value>", "Set the configuration <directive> to <value>.", "2.0.0"),
-        new("RESETSTAT", 2, ConfigFlags, "RESETSTAT", "Reset statistics reported by the INFO command.", "2.0.0"),
-        new("REWRITE", 2, ConfigFlags, "REWRITE", "Rewrite the configuration file.", "2.8.0"),
+        new("GET", -3, AdminFlags, "GET <pattern>", "Return parameters matching the glob-like <pattern> and their values.", "2.0.0"),
+        new("SET", -4, AdminFlags, "SET <directive> <value>", "Set the configuration <directive> to <value>.", "2.0.0"),
+        new("RESETSTAT", 2, AdminFlags, "RESETSTAT", "Reset statistics reported by the INFO command.", "2.0.0"),
+        new("REWRITE", 2, AdminFlags, "REWRITE", "Rewrite the configuration file.", "2.8.0"),
         new("HELP", 2, CommandFlags.Loading | CommandFlags.Stale, "HELP", "Returns helpful text about the different subcommands.", "5.0.0"),
     ];
 
@@ -52,6 +50,7 @@ internal static partial class ServerCommands
             }
             case "RESETSTAT":
                 store.ResetStats(InfoReport.CurrentCounters(session.Node));
+                session.Node.Clients.CommandStats.Reset();
                 writer.WriteOk();
                 break;
             case "REWRITE":

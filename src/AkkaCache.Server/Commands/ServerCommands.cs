@@ -19,6 +19,9 @@ internal static partial class ServerCommands
     private const CommandFlags ConnectionFlags = CommandFlags.Loading | CommandFlags.Stale | CommandFlags.Fast;
     private const CommandFlags NoAuthFlags = ConnectionFlags | CommandFlags.NoAuth;
 
+    /// <summary>Administrative subcommands (CONFIG, SLOWLOG, LATENCY): allowed while loading and on stale data, as in Redis.</summary>
+    private const CommandFlags AdminFlags = CommandFlags.Admin | CommandFlags.Loading | CommandFlags.Stale;
+
     public static void Register(List<CommandDefinition> list)
     {
         list.Add(new CommandDefinition("PING", -1, CommandFlags.Fast | CommandFlags.SubscribedContext, 0, 0, 0, Ping, Connection, "Returns the server's liveliness response."));
@@ -45,6 +48,7 @@ internal static partial class ServerCommands
         list.Add(new CommandDefinition("FLUSHDB", -1, CommandFlags.Write | CommandFlags.AllShards, 0, 0, 0, Flush, Server, "Remove all keys from the current database."));
         list.Add(new CommandDefinition("FUNCTION", -2, CommandFlags.None, 0, 0, 0, Function, "scripting", "A container for function commands."));
         RegisterPubSub(list);
+        RegisterDiagnostics(list);
     }
 
     // ------------------------------------------------------------------ connection
@@ -334,6 +338,8 @@ internal static partial class ServerCommands
         "OBJECT" => ObjectSubcommands,
         "FUNCTION" => FunctionSubcommands,
         "PUBSUB" => PubSubSubcommands,
+        "SLOWLOG" => SlowLogSubcommands,
+        "LATENCY" => LatencySubcommands,
         _ => null,
     };
 

@@ -27,6 +27,12 @@ public static class CommandLineOptions
         ["hotkey-min-rate"] = nameof(NodeOptions.HotKeyMinRate),
         ["hotkey-replication"] = nameof(NodeOptions.HotKeyReplication),
         ["hotkey-max-value-size"] = nameof(NodeOptions.HotKeyMaxValueSize),
+        ["slowlog-log-slower-than"] = nameof(NodeOptions.SlowlogLogSlowerThan),
+        ["slowlog-max-len"] = nameof(NodeOptions.SlowlogMaxLen),
+        ["admin-port"] = nameof(NodeOptions.AdminPort),
+        ["otlp-endpoint"] = nameof(NodeOptions.OtlpEndpoint),
+        ["otlp-protocol"] = nameof(NodeOptions.OtlpProtocol),
+        ["otlp-export-interval"] = nameof(NodeOptions.OtlpExportInterval),
         ["shards"] = nameof(NodeOptions.Shards),
         ["databases"] = nameof(NodeOptions.Databases),
         ["inline-when-idle"] = nameof(NodeOptions.InlineWhenIdle),
@@ -43,6 +49,9 @@ public static class CommandLineOptions
         ["cluster-proxy"] = nameof(NodeOptions.ClusterProxy),
         ["cluster-snapshot-rate"] = nameof(NodeOptions.ClusterSnapshotRate),
     };
+
+    /// <summary>The switches (without "--") that alias configuration keys; --config FILE and --AkkaCache:Key come on top.</summary>
+    public static IReadOnlyCollection<string> Switches => Aliases.Keys;
 
     public sealed record Parsed(Dictionary<string, string?> Settings, string? ConfigFile);
 

@@ -84,6 +84,24 @@ public sealed class NodeOptions
 
     public long HotKeyMaxValueBytes => MemorySize.Parse(HotKeyMaxValueSize, nameof(HotKeyMaxValueSize));
 
+    /// <summary>SLOWLOG records commands that run for at least this many microseconds; -1 = off, 0 = every command.</summary>
+    public long SlowlogLogSlowerThan { get; set; } = 10_000;
+
+    /// <summary>Entries SLOWLOG keeps (the oldest are dropped).</summary>
+    public int SlowlogMaxLen { get; set; } = 128;
+
+    /// <summary>Port of the HTTP admin endpoint (GET /health/live, /health/ready) on the bind address; 0 = off.</summary>
+    public int AdminPort { get; set; }
+
+    /// <summary>OpenTelemetry collector URL to export the AkkaCache.Server meter to over OTLP; unset = no export.</summary>
+    public string? OtlpEndpoint { get; set; }
+
+    /// <summary>OTLP transport: "grpc" (collector port 4317) or "http/protobuf" (port 4318, path /v1/metrics).</summary>
+    public string OtlpProtocol { get; set; } = "grpc";
+
+    /// <summary>Milliseconds between two OTLP metric exports.</summary>
+    public int OtlpExportInterval { get; set; } = 10_000;
+
     public int Shards { get; set; } = Core.Keyspace.ShardLayout.DefaultShardCount;
 
     public int Databases { get; set; } = 1;
@@ -173,6 +191,17 @@ public sealed class NodeOptions
         if (Hz is < 1 or > 500) throw new InvalidOperationException($"Invalid {SectionName}:Hz {Hz}: expected 1..500.");
         if (Databases != 1) throw new InvalidOperationException($"Invalid {SectionName}:Databases {Databases}: AkkaCache has one database (0).");
         _ = new Core.Keyspace.ShardLayout(Shards);
+        if (SlowlogLogSlowerThan < -1) throw new InvalidOperationException($"Invalid {SectionName}:SlowlogLogSlowerThan {SlowlogLogSlowerThan}: expected -1 (off) or 0 or more microseconds.");
+        if (SlowlogMaxLen < 0) throw new InvalidOperationException($"Invalid {SectionName}:SlowlogMaxLen {SlowlogMaxLen}: expected 0 or more entries.");
+        if (AdminPort is < 0 or > 65535) throw new InvalidOperationException($"Invalid {SectionName}:AdminPort {AdminPort}: expected 0 (off) or 1..65535.");
+        if (OtlpEndpoint is not null)
+        {
+            if (!Uri.TryCreate(OtlpEndpoint, UriKind.Absolute, out var otlp) || otlp.Scheme is not ("http" or "https"))
+                throw new InvalidOperationException($"Invalid {SectionName}:OtlpEndpoint '{OtlpEndpoint}': expected a URL like http://127.0.0.1:4317.");
+            if (OtlpProtocol is not ("grpc" or "http/protobuf"))
+                throw new InvalidOperationException($"Invalid {SectionName}:OtlpProtocol '{OtlpProtocol}': expected grpc or http/protobuf.");
+            if (OtlpExportInterval < 1) throw new InvalidOperationException($"Invalid {SectionName}:OtlpExportInterval {OtlpExportInterval}: expected 1 or more milliseconds.");
+        }
         // standalone too: an embedding application's in-process client finds the node by it
         if (Announce is not null) _ = ParseAnnounce(Announce);
         if (!IsClusterEnabled) return;

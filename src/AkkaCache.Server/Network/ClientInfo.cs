@@ -25,6 +25,9 @@ internal sealed class ClientInfo(long id, string address, string localAddress, l
     /// <summary>Reads this client had served from hot-key copies (see <see cref="ClientRegistry.HotReadsServed"/>).</summary>
     public long HotReads { get; set; }
 
+    /// <summary>Per-command calls, time and latency histogram of this connection (INFO commandstats, LATENCY HISTOGRAM, metrics).</summary>
+    public Diagnostics.SessionCommandStats CommandStats { get; } = new();
+
     /// <summary>Set by the connection's first (P)SUBSCRIBE.</summary>
     public PubSub.Subscriber? Subscriber { get; set; }
 
@@ -66,6 +69,11 @@ internal sealed class ClientRegistry
     private long _commandsOfClosedClients;
     private long _hotReadsOfClosedClients;
 
+    public ClientRegistry() => CommandStats = new Diagnostics.NodeCommandStats(this);
+
+    /// <summary>The node's per-command counters: the live clients' plus those of closed ones.</summary>
+    public Diagnostics.NodeCommandStats CommandStats { get; }
+
     public int Count => _clients.Count;
     public long ConnectionsReceived => Interlocked.Read(ref _connectionsReceived);
 
@@ -82,6 +90,7 @@ internal sealed class ClientRegistry
         if (!_clients.TryRemove(info.Id, out _)) return;
         Interlocked.Add(ref _commandsOfClosedClients, info.Commands);
         Interlocked.Add(ref _hotReadsOfClosedClients, info.HotReads);
+        CommandStats.OnClosed(info.CommandStats);
     }
 
     /// <summary>Closes clients idle for longer than <paramref name="timeoutSeconds"/> (redis <c>timeout</c>); returns how many.</summary>
@@ -100,6 +109,9 @@ internal sealed class ClientRegistry
     }
 
     public IEnumerable<ClientInfo> All => _clients.Values.OrderBy(c => c.Id);
+
+    /// <summary>The connected clients in no particular order (cheaper than <see cref="All"/> for summing).</summary>
+    internal ICollection<ClientInfo> Live => _clients.Values;
 
     public bool TryGet(long id, out ClientInfo info) => _clients.TryGetValue(id, out info!);
 

@@ -141,9 +141,11 @@ internal sealed partial class ClientSession
                 RespRequestParser.TryParse(raw, in limits, _queuedArgs, out _, out _);
                 var request = new Request(raw, _queuedArgs);
                 CommandTable.TryGet(request[0], out var command);
+                long started = System.Diagnostics.Stopwatch.GetTimestamp(), errors = Writer.ErrorReplies;
                 command.Handler(this, request);
                 AfterCommand(command, request);
                 Info.Commands++;
+                OnExecuted(command, request, started, errors);
             }
         }
         finally

@@ -157,15 +157,21 @@ internal sealed partial class ClientSession
         {
             Writer.WriteError($"ERR wrong number of arguments for '{command.LowerName}' command");
             if (InTransaction) TransactionFailed = true;
+            OnRejected(command);
             return false;
         }
         if (!Authenticated && (command.Flags & CommandFlags.NoAuth) == 0)
         {
             Writer.WriteError("NOAUTH Authentication required.");
+            OnRejected(command);
             return false;
         }
         if (_subscriber is not null && RefusedWhileSubscribed(command, request)) return false;
-        if (!CheckSlot(command, request)) return false;
+        if (!CheckSlot(command, request))
+        {
+            OnRejected(command);
+            return false;
+        }
         if (InTransaction && (command.Flags & CommandFlags.NotQueued) == 0)
         {
             if (_routedSlot >= 0 && !QueueSlot(command)) return false;
@@ -180,14 +186,21 @@ internal sealed partial class ClientSession
     {
         if (!command.HasKeys && (command.Flags & (CommandFlags.AllShards | CommandFlags.ShardArgument)) == 0 && !ReferenceEquals(command, TransactionCommands.Exec))
         {
+            long started = System.Diagnostics.Stopwatch.GetTimestamp(), errors = Writer.ErrorReplies;
             command.Handler(this, request);
             Info.Commands++;
+            OnExecuted(command, request, started, errors);
             return _deferred is not null;
         }
-        if (_routedSlot >= 0 && (command.Flags & CommandFlags.HotCopyRead) != 0 && _node.HotKeys is { Copies.Count: > 0 } && TryServeHotCopies(command, request))
+        if (_routedSlot >= 0 && (command.Flags & CommandFlags.HotCopyRead) != 0 && _node.HotKeys is { Copies.Count: > 0 })
         {
-            Info.Commands++;
-            return false;
+            long started = System.Diagnostics.Stopwatch.GetTimestamp(), errors = Writer.ErrorReplies;
+            if (TryServeHotCopies(command, request))
+            {
+                Info.Commands++;
+                OnExecuted(command, request, started, errors);
+                return false;
+            }
         }
         if (ReferenceEquals(command, TransactionCommands.Exec))
         {
@@ -233,6 +246,7 @@ internal sealed partial class ClientSession
 
     private void Execute(CommandDefinition command, in Request request)
     {
+        long started = System.Diagnostics.Stopwatch.GetTimestamp(), errors = Writer.ErrorReplies;
         try
         {
             if (_routedSlot < 0 || MayRun(command, _routedSlot))
@@ -250,6 +264,7 @@ internal sealed partial class ClientSession
             ExitShards();
         }
         Info.Commands++;
+        OnExecuted(command, request, started, errors);
         if (_hotBarriers is { Count: > 0 }) DeferUntilHotCopiesUpdated();
     }
 

@@ -20,31 +20,10 @@ internal sealed class NodeListener : IAsyncDisposable
         _socket.Bind(endPoint);
         _socket.Listen(511); // redis's tcp-backlog
         EndPoint = (IPEndPoint)_socket.LocalEndPoint!;
-        _acceptLoop = AcceptAsync();
+        _acceptLoop = AcceptLoop.RunAsync(_socket, client => _sessions.TryStart(new SocketConnection(client)), _stopping.Token);
     }
 
     public IPEndPoint EndPoint { get; }
-
-    private async Task AcceptAsync()
-    {
-        while (!_stopping.IsCancellationRequested)
-        {
-            Socket client;
-            try
-            {
-                client = await _socket.AcceptAsync(_stopping.Token);
-            }
-            catch (OperationCanceledException)
-            {
-                break;
-            }
-            catch (SocketException)
-            {
-                continue; // a client that reset before we accepted it
-            }
-            _sessions.TryStart(new SocketConnection(client));
-        }
-    }
 
     /// <summary>Stops accepting; the sessions of accepted clients are ended by the <see cref="SessionHost"/>.</summary>
     public async ValueTask DisposeAsync()

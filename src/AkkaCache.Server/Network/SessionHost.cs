@@ -4,6 +4,7 @@ namespace AkkaCache.Server.Network;
 internal sealed class SessionHost(CacheNode node)
 {
     private readonly CancellationTokenSource _stopping = new();
+    private readonly Microsoft.Extensions.Logging.ILogger _logger = Microsoft.Extensions.Logging.LoggerFactoryExtensions.CreateLogger<SessionHost>(node.Logging);
     private readonly HashSet<Task> _sessions = [];
     private bool _stopped;
 
@@ -36,7 +37,7 @@ internal sealed class SessionHost(CacheNode node)
         catch (Exception e) when (e is not OutOfMemoryException)
         {
             // a bug in one session must cost that client its connection, never the node
-            Console.Error.WriteLine($"akkacache: connection {info.Address} closed after an internal error: {e}");
+            Microsoft.Extensions.Logging.LoggerExtensions.LogError(_logger, e, "connection {Client} closed after an internal error", info.Address);
         }
         finally
         {

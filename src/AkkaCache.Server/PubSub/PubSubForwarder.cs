@@ -2,6 +2,7 @@ using System.Buffers;
 using AkkaCache.Cluster.Bus;
 using AkkaCache.Cluster.Topology;
 using AkkaCache.Protocol;
+using Microsoft.Extensions.Logging;
 
 namespace AkkaCache.Server.PubSub;
 
@@ -18,10 +19,11 @@ internal sealed class PubSubForwarder : IAsyncDisposable
     private readonly PeerLinks<ForwardLink> _links;
     private long _droppedByRemovedLinks;
 
-    public PubSubForwarder(string selfId, string? password, Func<ClusterTopology?> currentTopology)
+    public PubSubForwarder(string selfId, string? password, Func<ClusterTopology?> currentTopology, ILogger? logger = null)
     {
         _currentTopology = currentTopology;
-        _links = new PeerLinks<ForwardLink>(selfId, member => new ForwardLink(member.Id, member.Host, member.Port, password),
+        var log = logger ?? Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance;
+        _links = new PeerLinks<ForwardLink>(selfId, member => new ForwardLink(member.Id, member.Host, member.Port, password, log),
             removed => Interlocked.Add(ref _droppedByRemovedLinks, removed.Dropped));
     }
 
@@ -63,7 +65,8 @@ internal sealed class PubSubForwarder : IAsyncDisposable
         private long _dropped;
 
         // the map-change event opens links before anyone can publish to the new member: messages wait for the connection
-        public ForwardLink(string id, string host, int port, string? password) : base(id, host, port, password, queueUntilConnected: true) => Start();
+        public ForwardLink(string id, string host, int port, string? password, ILogger logger)
+            : base(id, host, port, password, queueUntilConnected: true, logger) => Start();
 
         public long Dropped => Interlocked.Read(ref _dropped);
 
