@@ -16,7 +16,7 @@ internal sealed class NodeListener : IAsyncDisposable
         _sessions = sessions;
         _socket = new Socket(endPoint.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
         if (endPoint.AddressFamily == AddressFamily.InterNetworkV6) _socket.DualMode = false;
-        _socket.SetSocketOption(SocketOptionLevel.Socket, SocketOptionName.ReuseAddress, true);
+        AllowRebindWhileClosing(_socket);
         _socket.Bind(endPoint);
         _socket.Listen(511); // redis's tcp-backlog
         EndPoint = (IPEndPoint)_socket.LocalEndPoint!;
@@ -24,6 +24,28 @@ internal sealed class NodeListener : IAsyncDisposable
     }
 
     public IPEndPoint EndPoint { get; }
+
+    /// <summary>
+    /// A restarted node may bind while its old connections linger in TIME_WAIT (SO_REUSEADDR), but a second process can
+    /// never listen on the port too: .NET's ReuseAddress adds SO_REUSEPORT on Unix, which would let the kernel split
+    /// connections between two nodes, so the plain option is set directly. Windows's SO_REUSEADDR means port sharing:
+    /// there the port is taken exclusively instead.
+    /// </summary>
+    private static void AllowRebindWhileClosing(Socket socket)
+    {
+        if (OperatingSystem.IsLinux())
+        {
+            // the runtime sets both on a new socket; SO_REUSEPORT is taken back
+            socket.SetRawSocketOption(1 /* SOL_SOCKET */, 2 /* SO_REUSEADDR */, BitConverter.GetBytes(1));
+            socket.SetRawSocketOption(1 /* SOL_SOCKET */, 15 /* SO_REUSEPORT */, BitConverter.GetBytes(0));
+        }
+        else if (OperatingSystem.IsMacOS() || OperatingSystem.IsFreeBSD())
+        {
+            socket.SetRawSocketOption(0xffff, 4 /* SO_REUSEADDR */, BitConverter.GetBytes(1));
+            socket.SetRawSocketOption(0xffff, 0x200 /* SO_REUSEPORT */, BitConverter.GetBytes(0));
+        }
+        else socket.ExclusiveAddressUse = true;
+    }
 
     /// <summary>Stops accepting; the sessions of accepted clients are ended by the <see cref="SessionHost"/>.</summary>
     public async ValueTask DisposeAsync()
