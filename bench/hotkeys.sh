@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# One key taking 90 % of the reads on a 3-node cluster, with hot-key promotion on and off, interleaved A B A B.
+# One key taking 90 % of the reads on a 3-node cluster, with hot-key promotion on and off, interleaved (A B, B A, ...).
 # Two clusters run side by side on one etcd (ports 7300-7302 with HotKeyReplication on, 7310-7312 with it off); the
 # load is the .NET client (bench client-load: 50 tasks, one client, --hot-share 0.9 over 10,000 keys of 64 bytes), which
 # learns the promoted keys and spreads their reads over every node; a third run per round reads the same
@@ -92,14 +92,26 @@ UNIFORM_REQUESTS=${UNIFORM_REQUESTS:-200000}
 
 echo "round,cluster,rps,p99_ms,commands per node (busiest first),CPU ticks per node (busiest first)"
 for round in $(seq 1 "$ROUNDS"); do
-  run hot-on 7300 "$round"
-  run hot-on-owner-reads 7300 "$round" ",hotKeyRefreshInterval=0"
-  run hot-off 7310 "$round"
+  if [ $((round % 2)) = 1 ]; then
+    run hot-on 7300 "$round"
+    run hot-on-owner-reads 7300 "$round" ",hotKeyRefreshInterval=0"
+    run hot-off 7310 "$round"
+  else
+    run hot-off 7310 "$round"
+    run hot-on-owner-reads 7300 "$round" ",hotKeyRefreshInterval=0"
+    run hot-on 7300 "$round"
+  fi
 done
 echo "round,cluster,test,rps (no hot key)"
 for round in $(seq 1 "$ROUNDS"); do
-  uniform 7300 "$round" hot-on
-  uniform 7310 "$round" hot-off
+  # the order alternates between rounds, so neither cluster always runs first
+  if [ $((round % 2)) = 1 ]; then
+    uniform 7300 "$round" hot-on
+    uniform 7310 "$round" hot-off
+  else
+    uniform 7310 "$round" hot-off
+    uniform 7300 "$round" hot-on
+  fi
 done
 for i in 0 1 2; do echo "hot-on node $i: $(redis-cli -p $((7300 + i)) INFO stats | tr -d '\r' | grep -E '^hotkeys_(promoted|copies|local_reads|promotions|demotions)' | tr '\n' ' ')"; done
 
