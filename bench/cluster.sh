@@ -31,17 +31,7 @@ dotnet build -c Release src/AkkaCache.Server >/dev/null
 
 now_ms() { date +%s%3N; }
 
-start_etcd() {
-  rm -rf "$WORK/etcd"
-  etcd --name bench --data-dir "$WORK/etcd" --listen-client-urls "http://127.0.0.1:$ETCD_PORT" \
-    --advertise-client-urls "http://127.0.0.1:$ETCD_PORT" --listen-peer-urls "http://127.0.0.1:$((ETCD_PORT + 1))" \
-    --initial-advertise-peer-urls "http://127.0.0.1:$((ETCD_PORT + 1))" \
-    --initial-cluster "bench=http://127.0.0.1:$((ETCD_PORT + 1))" >"$WORK/etcd.log" 2>&1 &
-  PIDS+=($!)
-  ETCD_PID=$!
-  for _ in $(seq 1 100); do curl -s "http://127.0.0.1:$ETCD_PORT/health" | grep -q true && return 0; sleep 0.1; done
-  echo "cluster.sh: etcd did not start" >&2; exit 1
-}
+. bench/etcd.sh
 
 start_node() { # index cluster-name lease-ttl
   local port=$((7200 + $1))

@@ -31,12 +31,8 @@ command -v redis-cli >/dev/null || { echo "hotkeys.sh: redis-tools missing (./bu
 dotnet build -c Release src/AkkaCache.Server >/dev/null
 dotnet build -c Release bench/AkkaCache.Benchmarks >/dev/null
 
-etcd --name bench --data-dir "$WORK/etcd" --listen-client-urls "http://127.0.0.1:$ETCD_PORT" \
-  --advertise-client-urls "http://127.0.0.1:$ETCD_PORT" --listen-peer-urls "http://127.0.0.1:$((ETCD_PORT + 1))" \
-  --initial-advertise-peer-urls "http://127.0.0.1:$((ETCD_PORT + 1))" \
-  --initial-cluster "bench=http://127.0.0.1:$((ETCD_PORT + 1))" >"$WORK/etcd.log" 2>&1 &
-PIDS+=($!)
-for _ in $(seq 1 100); do curl -s "http://127.0.0.1:$ETCD_PORT/health" | grep -q true && break; sleep 0.1; done
+. bench/etcd.sh
+start_etcd
 
 declare -A NODE_PID
 start_cluster() { # name base-port replication(yes|no)

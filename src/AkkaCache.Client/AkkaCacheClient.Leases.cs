@@ -129,14 +129,8 @@ public sealed partial class AkkaCacheClient
             await UnleaseAsync(key, token).ConfigureAwait(false);
             throw;
         }
-        var operation = Operation.Rent("AC.SETL", OperationKind.Write, 6);
-        operation.AddKey(key);
-        operation.Add(token);
-        operation.Add(value);
-        operation.Add("PX"u8);
-        operation.Add(JitteredMs(ttl, options.TtlJitter));
         // 0 (refused: the key was written meanwhile) needs nothing: the writer's value is the newer one
-        Expect(await _core.ExecuteAsync(operation, _timeout, cancellation).ConfigureAwait(false), "AC.SETL", RespType.Integer);
+        await StoreIfAsync("AC.SETL", key, token, value, ttl, options, cancellation).ConfigureAwait(false);
         return value;
     }
 
@@ -160,14 +154,24 @@ public sealed partial class AkkaCacheClient
         GetOrCreateOptions options, CancellationToken cancellation)
     {
         var value = await factory(cancellation).ConfigureAwait(false) ?? throw new InvalidOperationException("The factory returned null.");
-        var operation = Operation.Rent("AC.CAS", OperationKind.Write, 6);
+        await StoreIfAsync("AC.CAS", key, version, value, ttl, options, cancellation).ConfigureAwait(false);
+        return value;
+    }
+
+    /// <summary>
+    /// <c>AC.SETL key token value PX ms</c> or <c>AC.CAS key version value PX ms</c>: stores only if the lease token or the
+    /// version still holds (1), else leaves the newer value (0); the TTL gets the options' jitter.
+    /// </summary>
+    private async ValueTask StoreIfAsync(string command, CacheKey key, long stamp, byte[] value, TimeSpan ttl, GetOrCreateOptions options,
+        CancellationToken cancellation)
+    {
+        var operation = Operation.Rent(command, OperationKind.Write, 6);
         operation.AddKey(key);
-        operation.Add(version);
+        operation.Add(stamp);
         operation.Add(value);
         operation.Add("PX"u8);
         operation.Add(JitteredMs(ttl, options.TtlJitter));
-        Expect(await _core.ExecuteAsync(operation, _timeout, cancellation).ConfigureAwait(false), "AC.CAS", RespType.Integer);
-        return value;
+        Expect(await _core.ExecuteAsync(operation, _timeout, cancellation).ConfigureAwait(false), command, RespType.Integer);
     }
 
     /// <summary>XFetch: refresh when -delta · beta · ln(U) reaches the time left (never for a key without expiry).</summary>

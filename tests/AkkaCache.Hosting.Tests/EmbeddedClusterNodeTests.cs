@@ -17,20 +17,23 @@ public sealed class ClusterProcesses
 [Collection(ClusterProcesses.Name)]
 public sealed class EmbeddedClusterNodeTests
 {
+    /// <summary>The embedded node's settings as a member of <paramref name="cluster"/>, without replicas (so only a hand-off keeps its keys).</summary>
+    private static Dictionary<string, string?> MemberOf(TestCluster cluster) => new()
+    {
+        ["ClusterEnabled"] = "yes",
+        ["Etcd"] = cluster.Etcd.ClientUrl.ToString(),
+        ["ClusterName"] = cluster.Name,
+        ["NodeId"] = "embedded",
+        ["Replicas"] = "0",
+    };
+
     [Fact]
     public async Task An_embedded_node_joins_serves_in_process_and_hands_its_shards_off_when_the_host_stops()
     {
         // no replicas: a key of a shard the embedded node leads survives its leaving only if the shard is handed off
         await using var cluster = await TestCluster.StartAsync(1, "--shards", "64", "--replicas", "0");
         var process = cluster.Nodes[0];
-        var host = TestHost.Build(new Dictionary<string, string?>
-        {
-            ["ClusterEnabled"] = "yes",
-            ["Etcd"] = cluster.Etcd.ClientUrl.ToString(),
-            ["ClusterName"] = cluster.Name,
-            ["NodeId"] = "embedded",
-            ["Replicas"] = "0",
-        }, b => b.Services.AddAkkaCacheClient(o => o.EndPoints = $"127.0.0.1:{process.Port}"));
+        var host = TestHost.Build(MemberOf(cluster), b => b.Services.AddAkkaCacheClient(o => o.EndPoints = $"127.0.0.1:{process.Port}"));
         try
         {
             await host.Host.StartAsync();
@@ -117,16 +120,10 @@ public sealed class EmbeddedClusterNodeTests
     {
         await using var cluster = await TestCluster.StartAsync(1, "--shards", "64", "--replicas", "0");
         var process = cluster.Nodes[0];
-        var host = TestHost.Build(new Dictionary<string, string?>
-        {
-            ["ClusterEnabled"] = "yes",
-            ["Etcd"] = cluster.Etcd.ClientUrl.ToString(),
-            ["ClusterName"] = cluster.Name,
-            ["NodeId"] = "embedded",
-            ["Replicas"] = "0",
-            // a long lease: a node that did not resign would keep its shards unserved this long
-            ["ClusterLeaseTtl"] = "60",
-        });
+        var settings = MemberOf(cluster);
+        // a long lease: a node that did not resign would keep its shards unserved this long
+        settings["ClusterLeaseTtl"] = "60";
+        var host = TestHost.Build(settings);
         try
         {
             await host.Host.StartAsync();

@@ -70,8 +70,6 @@ public sealed class HotKeyCopies
     /// <summary>Copies held (read on every eligible read: a plain field, not the dictionary's locking Count).</summary>
     public int Count => Volatile.Read(ref _count);
 
-    public IReadOnlyList<HotKeyOwner> Owners => Volatile.Read(ref _owners);
-
     public IEnumerable<HotCopy> All => _copies.Values;
 
     /// <summary>The owner named <paramref name="id"/>, created on first use.</summary>

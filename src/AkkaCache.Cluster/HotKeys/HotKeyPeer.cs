@@ -48,8 +48,6 @@ internal sealed class HotKeyPeer : PeerLink
         }
     }
 
-    public long Session { get { lock (Gate) return _session; } }
-
     // ------------------------------------------------------------------ owner side
 
     /// <summary>Queues a copy for the peer; returns the message's (session, sequence number) for a barrier.</summary>

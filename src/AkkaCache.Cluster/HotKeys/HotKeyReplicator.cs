@@ -184,7 +184,7 @@ public sealed class HotKeyReplicator : IAsyncDisposable
             return Send(peers, promoted.Key, table, id);
         var barrier = Send(peers, promoted.Key, table, -1);
         // grown past what is copied: it stays on its owner
-        if (id >= 0 && promoted.Demoting is null) Demote(shard, promoted, barrier);
+        if (id >= 0 && promoted.Demoting is null) Demote(promoted, barrier);
         return barrier;
     }
 
@@ -325,7 +325,7 @@ public sealed class HotKeyReplicator : IAsyncDisposable
                 if (writeHeavy) _writeHeavy[promoted.Key] = nowMs + WriteHeavyCooldownMs;
                 if (!leads || cooled || writeHeavy || id >= 0 && table.ValueLength(id) > MaxValueBytes)
                 {
-                    Demote(index, promoted, Send(peers, promoted.Key, null, -1));
+                    Demote(promoted, Send(peers, promoted.Key, null, -1));
                     if (peers.Length == 0) Remove(index, set, promoted);
                 }
                 else if (resync.Length > 0)
@@ -357,7 +357,7 @@ public sealed class HotKeyReplicator : IAsyncDisposable
         }
     }
 
-    private void Demote(int shard, PromotedKey promoted, HotBarrier barrier)
+    private void Demote(PromotedKey promoted, HotBarrier barrier)
     {
         promoted.Demoting = barrier;
         _promotedIndex.TryRemove(promoted.Key, out _);
@@ -383,7 +383,7 @@ public sealed class HotKeyReplicator : IAsyncDisposable
         foreach (var promoted in set.Values)
         {
             last = Send(peers, promoted.Key, null, -1);
-            if (promoted.Demoting is null) Demote(shard, promoted, last);
+            if (promoted.Demoting is null) Demote(promoted, last);
             else promoted.Demoting = last;
         }
         // acknowledgements come in order: the last message's barrier covers all the others

@@ -144,8 +144,9 @@ internal sealed class FrequencySketch
         _size = (_size - (oddCounters >> 2)) >> 1;
     }
 
+    /// <summary>Spreads a key's 32-bit hash over 64 bits (splitmix64's finaliser): each 16-bit slice picks one sketch row's counter.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static ulong Spread(uint keyHash)
+    internal static ulong Spread(uint keyHash)
     {
         ulong x = unchecked((keyHash + 0x9E37_79B9_7F4A_7C15UL) * 0xBF58_476D_1CE4_E5B9UL);
         x ^= x >> 31;

@@ -1,5 +1,3 @@
-using System.Runtime.CompilerServices;
-
 namespace AkkaCache.Core.HotKeys;
 
 /// <summary>A key's estimated access rate, as reported by <see cref="HotKeyDetector.Collect"/>.</summary>
@@ -79,7 +77,7 @@ public sealed class HotKeyDetector
         if (nowMs - _windowStartMs >= WindowMs) Advance(nowMs);
         _total++;
         var counters = _counters ??= new uint[Rows * _width];
-        ulong h = Spread(hash);
+        ulong h = Eviction.FrequencySketch.Spread(hash);
         int i0 = (int)h & _mask;
         int i1 = _width + ((int)(h >> 16) & _mask);
         int i2 = 2 * _width + ((int)(h >> 32) & _mask);
@@ -105,7 +103,7 @@ public sealed class HotKeyDetector
     {
         if (nowMs - _windowStartMs >= WindowMs) Advance(nowMs);
         if (_counters is not { } counters) return 0;
-        ulong h = Spread(hash);
+        ulong h = Eviction.FrequencySketch.Spread(hash);
         return Math.Min(
             Math.Min(counters[(int)h & _mask], counters[_width + ((int)(h >> 16) & _mask)]),
             Math.Min(counters[2 * _width + ((int)(h >> 32) & _mask)], counters[3 * _width + ((int)(h >> 48) & _mask)]));
@@ -237,16 +235,6 @@ public sealed class HotKeyDetector
         _topCount = kept;
         _minSlot = -1;
         if (_topCount == _top.Length) FindMin();
-    }
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static ulong Spread(uint hash)
-    {
-        ulong x = unchecked((hash + 0x9E37_79B9_7F4A_7C15UL) * 0xBF58_476D_1CE4_E5B9UL);
-        x ^= x >> 31;
-        x = unchecked(x * 0x94D0_49BB_1331_11EBUL);
-        x ^= x >> 29;
-        return x;
     }
 
     private struct Candidate

@@ -27,7 +27,7 @@ internal sealed class HealthEndpoint : IAsyncDisposable
         _socket = new Socket(endPoint.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
         try
         {
-            // no ReuseAddress: on Linux .NET turns it into SO_REUSEPORT too, and a second node could then share the port
+            Network.NodeListener.AllowRebindWhileClosing(_socket);
             _socket.Bind(endPoint);
             _socket.Listen(64);
         }

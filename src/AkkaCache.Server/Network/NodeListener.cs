@@ -31,7 +31,7 @@ internal sealed class NodeListener : IAsyncDisposable
     /// connections between two nodes, so the plain option is set directly. Windows's SO_REUSEADDR means port sharing:
     /// there the port is taken exclusively instead.
     /// </summary>
-    private static void AllowRebindWhileClosing(Socket socket)
+    internal static void AllowRebindWhileClosing(Socket socket)
     {
         if (OperatingSystem.IsLinux())
         {

@@ -1,22 +1,28 @@
 using System.Net.Sockets;
-using System.Text;
 using AkkaCache.Protocol;
 
 namespace AkkaCache.Server.Tests.Infrastructure;
 
-/// <summary>A plain RESP client over a real socket: sends requests (encoded or raw bytes) and parses replies.</summary>
+/// <summary>A plain RESP client over a real socket: sends requests (encoded or raw bytes) and parses replies (<see cref="StreamRespClient"/> over the socket).</summary>
 public sealed class RespTestClient : IAsyncDisposable
 {
-    private static readonly TimeSpan ReplyDeadline = TimeSpan.FromSeconds(30);
-
-    private readonly TcpClient _tcp;
-    private readonly NetworkStream _stream;
-    private readonly RespReceiveBuffer _buffer = new(64 * 1024);
+    private readonly StreamRespClient _client;
 
     private RespTestClient(TcpClient tcp)
     {
-        _tcp = tcp;
-        _stream = tcp.GetStream();
+        var stream = tcp.GetStream();
+        _client = new StreamRespClient(
+            async (bytes, cancellation) =>
+            {
+                await stream.WriteAsync(bytes, cancellation);
+                await stream.FlushAsync(cancellation);
+            },
+            stream.ReadAsync,
+            () =>
+            {
+                tcp.Dispose();
+                return ValueTask.CompletedTask;
+            });
     }
 
     /// <summary>Connects; a small <paramref name="receiveBufferSize"/> makes a client that stops reading back up the server sooner.</summary>
@@ -28,77 +34,26 @@ public sealed class RespTestClient : IAsyncDisposable
         return new RespTestClient(tcp);
     }
 
-    public async Task<RespValue> SendAsync(params string[] args)
-    {
-        await SendRawAsync(RespRequestEncoder.Encode(args));
-        return await ReadAsync();
-    }
+    public Task<RespValue> SendAsync(params string[] args) => _client.SendAsync(args);
 
     public async Task<RespValue> SendBytesAsync(params byte[][] args)
     {
         var writer = new System.Buffers.ArrayBufferWriter<byte>();
         RespRequestEncoder.Encode(writer, args.Select(a => (ReadOnlyMemory<byte>)a).ToList());
-        await SendRawAsync(writer.WrittenSpan.ToArray());
-        return await ReadAsync();
+        await _client.SendRawAsync(writer.WrittenSpan.ToArray());
+        return await _client.ReadAsync();
     }
 
-    public async Task SendRawAsync(byte[] bytes)
-    {
-        await _stream.WriteAsync(bytes);
-        await _stream.FlushAsync();
-    }
+    public Task SendRawAsync(byte[] bytes) => _client.SendRawAsync(bytes);
 
-    public Task SendRawAsync(string text) => SendRawAsync(Encoding.UTF8.GetBytes(text));
+    public Task SendRawAsync(string text) => _client.SendRawAsync(text);
 
-    public async Task<RespValue> ReadAsync()
-    {
-        using var timeout = new CancellationTokenSource(ReplyDeadline);
-        while (true)
-        {
-            if (_buffer.UnreadCount > 0)
-            {
-                var status = RespReplyParser.TryParse(_buffer.Unread, out var value, out int consumed, out string? error);
-                if (status == RespParseStatus.Complete)
-                {
-                    _buffer.Consume(consumed);
-                    return value!;
-                }
-                if (status == RespParseStatus.Error) throw new InvalidDataException($"Bad reply: {error}");
-            }
-            int read = await _stream.ReadAsync(_buffer.FreeSpace(), timeout.Token);
-            if (read == 0) throw new EndOfStreamException("The server closed the connection.");
-            _buffer.Received(read);
-        }
-    }
+    public Task<RespValue> ReadAsync() => _client.ReadAsync();
 
-    /// <summary>True once the server has closed the connection (reads end), within the deadline.</summary>
-    public async Task<bool> IsClosedByServerAsync()
-    {
-        using var timeout = new CancellationTokenSource(ReplyDeadline);
-        var scratch = new byte[4096];
-        try
-        {
-            while (true)
-            {
-                int read = await _stream.ReadAsync(scratch, timeout.Token);
-                if (read == 0) return true;
-            }
-        }
-        catch (IOException)
-        {
-            return true;
-        }
-        catch (OperationCanceledException)
-        {
-            return false;
-        }
-    }
+    /// <summary>True once the server has closed the connection (reads end or fail), within the deadline.</summary>
+    public Task<bool> IsClosedByServerAsync() => _client.IsClosedByServerAsync();
 
-    public ValueTask DisposeAsync()
-    {
-        _tcp.Dispose();
-        return ValueTask.CompletedTask;
-    }
+    public ValueTask DisposeAsync() => _client.DisposeAsync();
 }
 
 public static class RespValueAssertions

@@ -5,7 +5,7 @@ namespace AkkaCache.Server.Tests.Infrastructure;
 
 /// <summary>
 /// A plain RESP client over any byte stream given as send and receive functions (an in-process connection, the
-/// client's transport): sends requests (encoded or raw bytes) and parses replies, like <see cref="RespTestClient"/>.
+/// client's transport, a socket's stream for <see cref="RespTestClient"/>): sends requests (encoded or raw bytes) and parses replies.
 /// </summary>
 public sealed class StreamRespClient(
     Func<ReadOnlyMemory<byte>, CancellationToken, ValueTask> send,
@@ -80,6 +80,10 @@ public sealed class StreamRespClient(
             {
             }
             return true;
+        }
+        catch (IOException)
+        {
+            return true; // reset rather than closed: gone all the same
         }
         catch (OperationCanceledException)
         {
