@@ -13,7 +13,7 @@ public static class AkkaCacheHostingExtensions
     /// <summary>
     /// Runs an AkkaCache node in this application, started and stopped with the host. <paramref name="section"/> has the
     /// schema of the server's <c>AkkaCache</c> section (<c>Port</c>, <c>Bind</c>, <c>MaxMemory</c>, <c>ClusterEnabled</c>,
-    /// <c>Etcd</c>, ...); an unknown key or a bad value fails the host's start, naming the setting.
+    /// <c>SeedNodes</c>, ...); an unknown key or a bad value fails the host's start, naming the setting.
     /// Registers <see cref="AkkaCacheNodeHost"/> and <see cref="IInProcessNode"/>, through which this application's
     /// client reaches the node without the network.
     /// </summary>

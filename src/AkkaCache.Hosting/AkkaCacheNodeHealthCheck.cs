@@ -39,9 +39,9 @@ internal sealed class AkkaCacheNodeHealthCheck(AkkaCacheNodeHost? node) : IHealt
         if (!status.IsClustered)
             return HealthCheckResult.Healthy($"Serving on {status.EndPoint}.", data);
         if (!status.HasTopology)
-            return new HealthCheckResult(failure, $"No shard map loaded: node {status.NodeId} is joining cluster {status.ClusterName} (or rejoining after losing its lease).", data: data);
+            return new HealthCheckResult(failure, $"No shard map loaded: node {status.NodeId} is joining cluster {status.ClusterName} (or rejoining as a new member after being downed).", data: data);
         if (!status.LeaseValid)
-            return new HealthCheckResult(failure, $"Node {status.NodeId} cannot renew its lease with etcd: it refuses keyed requests until it can (fenced).", data: data);
+            return new HealthCheckResult(failure, $"Node {status.NodeId} has no quorum lease (no majority of the members vouched for it lately): it refuses keyed requests until one does (fenced).", data: data);
         if (status.IsLeaving)
             return HealthCheckResult.Degraded($"Node {status.NodeId} is leaving cluster {status.ClusterName}.", data: data);
         if (!status.AllSlotsAssigned)

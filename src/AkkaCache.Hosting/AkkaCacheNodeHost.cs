@@ -108,7 +108,7 @@ public sealed partial class AkkaCacheNodeHost : IInProcessNode, IAsyncDisposable
             throw Failed(new InvalidOperationException($"Invalid AkkaCache node configuration: {e.Message}", e));
         }
 
-        if (options.IsClusterEnabled) LogStartingClustered(options.Bind, options.Port, options.ClusterName, options.Etcd);
+        if (options.IsClusterEnabled) LogStartingClustered(options.Bind, options.Port, options.ClusterName, options.SeedNodes);
         else LogStarting(options.Bind, options.Port);
         NodeServer server;
         try
@@ -214,8 +214,8 @@ public sealed partial class AkkaCacheNodeHost : IInProcessNode, IAsyncDisposable
         catch (OperationCanceledException) when (cancellation.IsCancellationRequested)
         {
             LogLeaveCutShort(server.GetStatus().ShardsLed);
-            // cancelled, the node stops handing off but still revokes its lease (one etcd request), so the shards it
-            // leads fail over now rather than at lease expiry; disposing it first could abort that request
+            // cancelled, the node stops handing off but still leaves the Akka cluster gracefully, so the shards it leads
+            // fail over now rather than after the failure detector notices; disposing it first could abort that leave
             try
             {
                 await leave.WaitAsync(ResignGrace, CancellationToken.None);
@@ -226,7 +226,7 @@ public sealed partial class AkkaCacheNodeHost : IInProcessNode, IAsyncDisposable
         }
     }
 
-    /// <summary>Longest the node waits for etcd to take its resignation once the host's shutdown timeout has passed.</summary>
+    /// <summary>Longest the node waits for its Akka leave (Leaving, Exiting, Removed) once the host's shutdown timeout has passed.</summary>
     private static readonly TimeSpan ResignGrace = TimeSpan.FromSeconds(5);
 
     /// <summary>Disposing the service provider without stopping the host: the node stops at once, without a hand-off.</summary>
@@ -262,8 +262,8 @@ public sealed partial class AkkaCacheNodeHost : IInProcessNode, IAsyncDisposable
     [LoggerMessage(1, LogLevel.Information, "Starting AkkaCache node on {Bind} port {Port}")]
     private partial void LogStarting(string bind, int port);
 
-    [LoggerMessage(2, LogLevel.Information, "Starting AkkaCache node on {Bind} port {Port}, joining cluster {ClusterName} through etcd at {Etcd}")]
-    private partial void LogStartingClustered(string bind, int port, string clusterName, string etcd);
+    [LoggerMessage(2, LogLevel.Information, "Starting AkkaCache node on {Bind} port {Port}, joining cluster {ClusterName} through seed nodes {SeedNodes}")]
+    private partial void LogStartingClustered(string bind, int port, string clusterName, string seedNodes);
 
     [LoggerMessage(3, LogLevel.Information, "AkkaCache node started, accepting connections on {ListenEndPoints}, known as {EndPoint}")]
     private partial void LogStarted(string listenEndPoints, string endPoint);

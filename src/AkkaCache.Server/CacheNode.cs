@@ -98,7 +98,10 @@ internal sealed class CacheNode : IDisposable
 
     public RespRequestLimits RequestLimits { get; set; }
 
-    /// <summary>The control plane agent; null for a standalone node.</summary>
+    /// <summary>Started with --cluster-enabled yes: until <see cref="Cluster"/> exists, keyed commands get -CLUSTERDOWN.</summary>
+    public bool IsClusterMode => Options.IsClusterEnabled;
+
+    /// <summary>The control plane agent; null for a standalone node and for a cluster node that has not started joining.</summary>
     public ClusterAgent? Cluster { get; private set; }
 
     public ReplicationHub? Replication { get; private set; }
@@ -115,7 +118,16 @@ internal sealed class CacheNode : IDisposable
     /// <summary>Completes when the node has left the cluster (CLUSTER LEAVE) and should stop.</summary>
     public Task Left => _left.Task;
 
-    /// <summary>Joins the cluster: registers in etcd and follows the map. Throws <see cref="InvalidOperationException"/> when etcd is unreachable.</summary>
+    /// <summary>The map's shard count differs from this node's: the message names both; the executable exits with status 2.</summary>
+    public Task<string> Refused => _refused.Task;
+
+    private readonly TaskCompletionSource<string> _refused = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    /// <summary>
+    /// Starts the node's Akka cluster member: it asks the seeds to let it in and serves no key before it is an Up
+    /// member holding a quorum lease and a map. Throws <see cref="InvalidOperationException"/> when the cluster port
+    /// cannot be listened on.
+    /// </summary>
     public async Task JoinClusterAsync(CancellationToken cancellation = default)
     {
         var (host, port) = AnnouncedEndPoint;
@@ -123,12 +135,15 @@ internal sealed class CacheNode : IDisposable
         var self = new ClusterMember(Options.NodeId ?? $"{host}:{port}", host, port, string.IsNullOrWhiteSpace(Options.Zone) ? null : Options.Zone);
         var settings = new ClusterSettings
         {
-            Etcd = new Uri(Options.Etcd),
             ClusterName = Options.ClusterName,
             Self = self,
+            ClusterPort = ClusterPort,
+            SeedNodes = Options.SeedNodeList,
+            Strategy = Options.DowningStrategy,
+            QuorumSize = Options.StaticQuorumSize,
+            AkkaConfig = Options.AkkaConfig is { } file ? await File.ReadAllTextAsync(file, cancellation) : null,
             ReplicaCount = Options.Replicas,
             ShardCount = Options.Shards,
-            LeaseTtl = TimeSpan.FromSeconds(Options.ClusterLeaseTtl),
             MaxShardsInFlight = Options.ClusterMaxShardsInFlight,
             Password = Options.RequirePass is "" ? null : Options.RequirePass,
         };
@@ -137,7 +152,18 @@ internal sealed class CacheNode : IDisposable
             LoggerFactory = Logging,
             SnapshotBytesPerSecond = Options.ClusterSnapshotRateBytes,
         };
-        var agent = new ClusterAgent(settings, Replication, Time);
+        ClusterAgent agent;
+        try
+        {
+            agent = new ClusterAgent(settings, Replication, Time);
+        }
+        catch (Akka.Configuration.ConfigurationException e)
+        {
+            await Replication.DisposeAsync();
+            Replication = null;
+            throw new InvalidOperationException($"Invalid {NodeOptions.SectionName}:AkkaConfig '{Options.AkkaConfig}': {e.Message}", e);
+        }
+        agent.Refused += message => _refused.TrySetResult(message);
         try
         {
             await agent.StartAsync(cancellation);
@@ -162,7 +188,7 @@ internal sealed class CacheNode : IDisposable
                 SelfId = self.Id,
                 Password = settings.Password,
                 // a holder's copies must lapse before anyone could take over from an owner that stopped answering
-                Lease = settings.SafetyMargin * 0.8,
+                Lease = agent.Lease * 0.6,
                 MaxValueBytes = (int)Options.HotKeyMaxValueBytes,
                 Interval = TimeSpan.FromMilliseconds(Math.Max(Options.HotKeyWindow / 2, 50)),
                 MinPromoted = TimeSpan.FromMilliseconds(Math.Max(2L * Options.HotKeyWindow, 1000)),
@@ -187,6 +213,19 @@ internal sealed class CacheNode : IDisposable
         }
     }
 
+    /// <summary>The Akka.Remote port: <see cref="NodeOptions.ClusterPort"/>, else the client port + 10000.</summary>
+    /// <remarks>A client port above 55535 (an ephemeral one, with --port 0) has no +10000: the node takes a free port then.</remarks>
+    public int ClusterPort => _clusterPort ??= Options.ClusterPort > 0 ? Options.ClusterPort : Port + 10000 <= 65535 ? Port + 10000 : FreePort();
+
+    private int? _clusterPort;
+
+    private static int FreePort()
+    {
+        using var socket = new System.Net.Sockets.Socket(System.Net.Sockets.SocketType.Stream, System.Net.Sockets.ProtocolType.Tcp);
+        socket.Bind(new System.Net.IPEndPoint(System.Net.IPAddress.Any, 0));
+        return ((System.Net.IPEndPoint)socket.LocalEndPoint!).Port;
+    }
+
     /// <summary>A graceful leave has been asked for (CLUSTER LEAVE, SIGTERM, the host stopping).</summary>
     public bool LeaveRequested => Volatile.Read(ref _leaveRequested) != 0;
 
@@ -202,7 +241,7 @@ internal sealed class CacheNode : IDisposable
             _ = Task.Run(async () =>
             {
                 try { await agent.LeaveAsync(timeout ?? TimeSpan.FromMinutes(2), cancellation); }
-                catch (Exception) { /* etcd gone: the lease expires and the others fail over */ }
+                catch (Exception) { /* the actor system is gone already: the others fail this node over */ }
                 _left.TrySetResult();
             });
         }

@@ -38,6 +38,9 @@ public sealed class NodeServer : IAsyncDisposable
 
     public int Port => _listeners[0].EndPoint.Port;
 
+    /// <summary>The Akka.Remote port in cluster mode (the client port + 10000 unless set), what other nodes list as a seed.</summary>
+    public int ClusterPort => _node.ClusterPort;
+
     internal CacheNode Node => _node;
 
     /// <summary>The node's loggers (each entry names the node): the executable writes its own messages with them too.</summary>
@@ -160,7 +163,7 @@ public sealed class NodeServer : IAsyncDisposable
         long keys = _node.Engine.KeyCount;
         int clients = _node.Clients.Count;
         if (_node.Cluster is not { } agent)
-            return new NodeStatus(AnnouncedEndPoint, Port, IsClustered: false, stopped, CanServe: !stopped, keys, clients);
+            return new NodeStatus(AnnouncedEndPoint, Port, IsClustered: _node.IsClusterMode, stopped, CanServe: !stopped && !_node.IsClusterMode, keys, clients);
         var topology = agent.Topology;
         int led = 0, replicated = 0;
         if (topology is not null)
@@ -186,6 +189,7 @@ public sealed class NodeServer : IAsyncDisposable
             ShardsLed = led,
             ShardsReplicated = replicated,
             IsLeader = agent.IsLeader,
+            IsMember = agent.IsUp,
             IsLeaving = _node.LeaveRequested,
         };
     }
@@ -205,7 +209,10 @@ public sealed class NodeServer : IAsyncDisposable
     /// </summary>
     public Task LeaveClusterAsync(TimeSpan timeout, CancellationToken cancellation = default) => _node.RequestLeave(timeout, cancellation);
 
-    public bool IsClustered => _node.Cluster is not null;
+    public bool IsClustered => _node.IsClusterMode;
+
+    /// <summary>Completes with the reason when the cluster refused this node (a different shard count).</summary>
+    public Task<string> Refused => _node.Refused;
 
     private static IEnumerable<IPAddress> ParseBind(string bind)
     {

@@ -16,7 +16,7 @@ public sealed record NodeStatus(string EndPoint, int Port, bool IsClustered, boo
     /// <summary>The node follows a shard map (false until the first one is loaded, and between incarnations).</summary>
     public bool HasTopology { get; init; }
 
-    /// <summary>The member lease is confirmed recently enough for the node to act on its membership (fencing).</summary>
+    /// <summary>The quorum lease (a majority side of the cluster vouched for this node) is recent enough for the node to act on its membership (fencing).</summary>
     public bool LeaseValid { get; init; }
 
     public TimeSpan LeaseRemaining { get; init; }
@@ -34,6 +34,9 @@ public sealed record NodeStatus(string EndPoint, int Port, bool IsClustered, boo
     public int ShardsReplicated { get; init; }
 
     public bool IsLeader { get; init; }
+
+    /// <summary>The node is an Up member of the Akka cluster (false while it joins, and once it leaves).</summary>
+    public bool IsMember { get; init; }
 
     /// <summary>A graceful leave is under way (or done).</summary>
     public bool IsLeaving { get; init; }

@@ -23,7 +23,15 @@ var log = server.LoggerFactory.CreateLogger("AkkaCache.Server");
 log.LogInformation("AkkaCache node ready, accepting connections on {EndPoints}", string.Join(", ", server.EndPoints));
 if (server.AdminEndPoint is { } admin) log.LogInformation("AkkaCache admin endpoint on http://{AdminEndPoint}/health/ready", admin);
 var signal = NodeServer.WaitForShutdownSignalAsync();
-await Task.WhenAny(signal, server.Left);
+await Task.WhenAny(signal, server.Left, server.Refused);
+if (server.Refused.IsCompleted)
+{
+    // the cluster's shard count is not this node's: leave rather than sit in the cluster unable to hold a shard
+    Console.Error.WriteLine($"akkacache-server: {server.Refused.Result}");
+    await server.LeaveClusterAsync(TimeSpan.FromSeconds(5));
+    await server.DisposeAsync();
+    return 2;
+}
 if (signal.IsCompleted && signal.Result == System.Runtime.InteropServices.PosixSignal.SIGTERM && server.IsClustered)
 {
     // SIGTERM is a graceful leave: the shards move to the other nodes first; SIGINT stops at once (they fail over)

@@ -4,7 +4,7 @@ using AkkaCache.Cli.Tests.Infrastructure;
 
 namespace AkkaCache.Cli.Tests;
 
-/// <summary>The read-only commands and flush against one real 3-node cluster (etcd and node processes).</summary>
+/// <summary>The read-only commands and flush against one real 3-node cluster (node processes joined through seed nodes).</summary>
 [Collection(ClusterProcesses.Name)]
 public sealed class CliClusterViewTests(ThreeNodeCluster fixture) : IClassFixture<ThreeNodeCluster>
 {

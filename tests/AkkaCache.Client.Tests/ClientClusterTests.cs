@@ -13,7 +13,7 @@ public sealed class ClusterProcesses
     public const string Name = "cluster processes";
 }
 
-/// <summary>The client against real node processes over a real etcd: routing, a rebalance, a node killed under load.</summary>
+/// <summary>The client against real node processes joined through seed nodes: routing, a rebalance, a node killed under load.</summary>
 [Collection(ClusterProcesses.Name)]
 public sealed class ClientClusterTests(ITestOutputHelper output)
 {

@@ -11,29 +11,47 @@ public sealed class ClusterProcesses
     public const string Name = "cluster processes";
 }
 
-/// <summary>The client-facing Redis Cluster contract, on real node processes over a real etcd.</summary>
+/// <summary>The client-facing Redis Cluster contract, on real node processes joined through seed nodes.</summary>
 [Collection(ClusterProcesses.Name)]
 public sealed class ClusterContractTests
 {
     [Fact]
-    public async Task A_node_that_cannot_reach_etcd_says_so_and_exits_non_zero()
+    public async Task A_node_whose_seeds_are_down_keeps_retrying_says_so_and_serves_no_key_until_they_come_up()
     {
-        int closedPort = NodeProcess.FreePort();
-        await using var node = NodeProcess.StartClusterNode(new Uri($"http://127.0.0.1:{closedPort}"), "nowhere", "lonely");
-        await node.WaitForExitAsync(TimeSpan.FromSeconds(60));
-        Assert.NotEqual(0, node.ExitCode);
-        Assert.Contains($"Cannot reach etcd at http://127.0.0.1:{closedPort}/", node.Output);
+        int seedPort = NodeProcess.FreePort(), seedClusterPort = NodeProcess.FreePort();
+        string seeds = $"127.0.0.1:{seedClusterPort}";
+        string name = "late" + Guid.NewGuid().ToString("N")[..6];
+        await using var node = NodeProcess.StartClusterNode(seeds, name, "lonely");
+        await node.WaitReadyAsync();
+        await Poll.UntilAsync(() => node.Output.Contains($"no seed node at {seeds} let this node in; retrying", StringComparison.Ordinal),
+            "the node to say that no seed answers", TimeSpan.FromSeconds(30));
+        Assert.False(node.HasExited);
+        await using (var client = await RespTestClient.ConnectAsync(node.Port))
+        {
+            (await client.SendAsync("SET", "k", "v")).AssertErrorStartsWith("CLUSTERDOWN");
+            (await client.SendAsync("GET", "k")).AssertErrorStartsWith("CLUSTERDOWN");
+        }
+        Assert.Equal("fail", TestCluster.Field(await TestCluster.InfoAsync(node), "cluster_state"));
+
+        // the seed comes up: the waiting node joins it and the two serve every slot
+        await using var seed = NodeProcess.StartClusterNode(seeds, name, "seed", seedPort, seedClusterPort);
+        await seed.WaitReadyAsync();
+        await Poll.UntilAsync(async () => TestCluster.Field(await TestCluster.InfoAsync(node), "cluster_state") == "ok"
+                                          && TestCluster.Field(await TestCluster.InfoAsync(node), "cluster_known_nodes") == "2",
+            "the node to join once its seed is up", TimeSpan.FromSeconds(60));
     }
 
     [Fact]
-    public async Task A_node_with_another_shard_count_than_the_cluster_is_refused_at_start()
+    public async Task A_node_with_another_shard_count_than_the_cluster_is_refused_and_exits_with_status_2()
     {
         await using var cluster = await TestCluster.StartAsync(1);
-        await using var odd = NodeProcess.StartClusterNode(cluster.Etcd.ClientUrl, cluster.Name, "odd", extra: ["--shards", "64"]);
+        await using var odd = NodeProcess.StartClusterNode(cluster.SeedNodes, cluster.Name, "odd", extra: ["--shards", "64"]);
         await odd.WaitForExitAsync(TimeSpan.FromSeconds(60));
-        Assert.NotEqual(0, odd.ExitCode);
+        Assert.Equal(2, odd.ExitCode);
         Assert.Contains($"Cluster '{cluster.Name}' has 1024 shards, fixed when it was created; this node was started with --shards 64.", odd.Output);
-        Assert.Equal("1", TestCluster.Field(await TestCluster.InfoAsync(cluster.Nodes[0]), "cluster_known_nodes"));
+        // it never held a shard and it left: the cluster is one node again
+        await Poll.UntilAsync(async () => TestCluster.Field(await TestCluster.InfoAsync(cluster.Nodes[0]), "cluster_known_nodes") == "1",
+            "the refused node to be gone from the map", TimeSpan.FromSeconds(30));
     }
 
     [Fact]

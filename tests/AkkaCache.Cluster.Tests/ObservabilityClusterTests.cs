@@ -20,13 +20,11 @@ public sealed class ObservabilityClusterTests
     }
 
     [Fact]
-    public async Task Readiness_follows_the_member_lease_while_liveness_stays_up()
+    public async Task Readiness_follows_the_quorum_lease_while_liveness_stays_up()
     {
-        await using var etcd = await EtcdServer.StartAsync();
+        await using var cluster = await TestCluster.StartAsync(2, "--shards", "64");
         int adminPort = NodeProcess.FreePort();
-        await using var node = NodeProcess.StartClusterNode(etcd.ClientUrl, "health", "node-h", extra:
-            ["--shards", "64", "--admin-port", adminPort.ToString(CultureInfo.InvariantCulture)]);
-        await node.WaitReadyAsync();
+        var node = await cluster.AddNodeAsync(true, "--admin-port", adminPort.ToString(CultureInfo.InvariantCulture));
         Assert.Contains($"AkkaCache admin endpoint on http://127.0.0.1:{adminPort}/health/ready", node.Output);
         using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{adminPort}/"), Timeout = TimeSpan.FromSeconds(30) };
 
@@ -34,36 +32,60 @@ public sealed class ObservabilityClusterTests
         await Poll.UntilAsync(async () => (await GetAsync(http, "health/ready")) is { Status: HttpStatusCode.OK } ready && (body = ready.Body).ValueKind != 0,
             "the member to be ready", TimeSpan.FromSeconds(60));
         Assert.Equal("ready", body.GetProperty("status").GetString());
-        Assert.Equal("node-h", body.GetProperty("node").GetString());
+        Assert.Equal(node.Id, body.GetProperty("node").GetString());
         Assert.True(body.GetProperty("clustered").GetBoolean());
+        Assert.True(body.GetProperty("member").GetBoolean());
         Assert.True(body.GetProperty("lease_valid").GetBoolean());
         Assert.True(body.GetProperty("epoch").GetInt64() > 0);
 
-        // without etcd the lease cannot be renewed: the node stops vouching for its shards, and says so
-        await etcd.StopAsync();
-        await Poll.UntilAsync(async () => (await GetAsync(http, "health/ready")) is { Status: HttpStatusCode.ServiceUnavailable } notReady && (body = notReady.Body).ValueKind != 0,
-            "readiness to fail once the lease lapses", TimeSpan.FromSeconds(60));
-        Assert.Equal("not ready", body.GetProperty("status").GetString());
-        Assert.False(body.GetProperty("lease_valid").GetBoolean());
-        Assert.Equal(HttpStatusCode.OK, (await GetAsync(http, "health/live")).Status);
+        // the two others stop answering: no majority vouches for this node, so it stops serving its shards, and says so
+        var others = cluster.Nodes.Where(n => n != node).ToList();
+        foreach (var other in others) other.Pause();
+        try
+        {
+            await Poll.UntilAsync(async () => (await GetAsync(http, "health/ready")) is { Status: HttpStatusCode.ServiceUnavailable } notReady && (body = notReady.Body).ValueKind != 0,
+                "readiness to fail once the lease lapses", TimeSpan.FromSeconds(60));
+            Assert.Equal("not ready", body.GetProperty("status").GetString());
+            Assert.Equal(HttpStatusCode.OK, (await GetAsync(http, "health/live")).Status);
+            await Poll.UntilAsync(() => node.Output.Split('\n').Any(l => l.Contains($"=> node {node.Id} quorum lease lapsed", StringComparison.Ordinal)),
+                "the lapsed lease to be logged");
+        }
+        finally
+        {
+            foreach (var other in others) other.Resume();
+        }
 
         // the console log: one line per entry, each naming the node
-        var lines = node.Output.Split('\n');
-        Assert.Contains(lines, l => l.Contains("=> node node-h AkkaCache node ready, accepting connections on", StringComparison.Ordinal));
-        await Poll.UntilAsync(() => node.Output.Split('\n').Any(l => l.Contains("=> node node-h cannot renew the lease at", StringComparison.Ordinal)),
-            "the lapsed lease to be logged");
+        Assert.Contains(node.Output.Split('\n'), l => l.Contains($"=> node {node.Id} AkkaCache node ready, accepting connections on", StringComparison.Ordinal));
+        // the majority comes back: the node is ready again (as a new member if the resolver downed it meanwhile)
+        await Poll.UntilAsync(async () => (await GetAsync(http, "health/ready")).Status == HttpStatusCode.OK, "the node to be ready again", TimeSpan.FromSeconds(90));
+    }
+
+    /// <summary>Two in-process members: the second is seeded by the first's cluster port.</summary>
+    private static async Task<(NodeServer First, NodeServer Second)> StartPairAsync(Func<string, string, NodeOptions> options)
+    {
+        var first = await NodeServer.StartAsync(options("1", ""));
+        try
+        {
+            var second = await NodeServer.StartAsync(options("2", $"127.0.0.1:{first.ClusterPort}"));
+            return (first, second);
+        }
+        catch
+        {
+            await first.DisposeAsync();
+            throw;
+        }
     }
 
     [Fact]
     public async Task Replication_lag_and_shards_moving_are_observed_on_members()
     {
-        await using var etcd = await EtcdServer.StartAsync();
-        NodeOptions Options(string id) => new()
+        var (first, second) = await StartPairAsync((id, seeds) => new()
         {
-            Port = 0, Shards = 64, Replicas = 1, ClusterEnabled = "yes", Etcd = etcd.ClientUrl.ToString(), ClusterName = "metrics", NodeId = id,
-        };
-        await using var first = await NodeServer.StartAsync(Options("m-1"));
-        await using var second = await NodeServer.StartAsync(Options("m-2"));
+            Port = 0, Shards = 64, Replicas = 1, ClusterEnabled = "yes", SeedNodes = seeds, ClusterName = "metrics", NodeId = "m-" + id,
+        });
+        await using var firstNode = first;
+        await using var secondNode = second;
         // settled: the same map on both, every shard led by one and replicated on the other
         await Poll.UntilAsync(() => first.GetStatus() is var a && second.GetStatus() is var b && a.Epoch == b.Epoch
                                     && a.ShardsLed + b.ShardsLed == 64 && a.ShardsReplicated + b.ShardsReplicated == 64 && a.ShardsLed > 0 && b.ShardsLed > 0,
@@ -102,14 +124,13 @@ public sealed class ObservabilityClusterTests
     [Fact]
     public async Task Hot_key_replication_is_observed_on_members()
     {
-        await using var etcd = await EtcdServer.StartAsync();
-        NodeOptions Options(string id) => new()
+        var (first, second) = await StartPairAsync((id, seeds) => new()
         {
-            Port = 0, Shards = 64, Replicas = 1, ClusterEnabled = "yes", Etcd = etcd.ClientUrl.ToString(), ClusterName = "hot-metrics", NodeId = id,
+            Port = 0, Shards = 64, Replicas = 1, ClusterEnabled = "yes", SeedNodes = seeds, ClusterName = "hot-metrics", NodeId = "h-" + id,
             HotKeyMinRate = 100, HotKeyWindow = 500,
-        };
-        await using var first = await NodeServer.StartAsync(Options("h-1"));
-        await using var second = await NodeServer.StartAsync(Options("h-2"));
+        });
+        await using var firstNode = first;
+        await using var secondNode = second;
         await Poll.UntilAsync(() => first.GetStatus() is var a && second.GetStatus() is var b && a.Epoch == b.Epoch
                                     && a.ShardsLed + b.ShardsLed == 64 && a.ShardsLed > 0 && b.ShardsLed > 0,
             "both members to lead shards", TimeSpan.FromSeconds(60));

@@ -6,7 +6,7 @@ using Microsoft.Extensions.Logging;
 
 namespace AkkaCache.Hosting.Tests;
 
-/// <summary>Tests that start real node processes and etcd: one at a time, so two cores are not shared by several clusters.</summary>
+/// <summary>Tests that start real node processes: one at a time, so two cores are not shared by several clusters.</summary>
 [CollectionDefinition(Name, DisableParallelization = true)]
 public sealed class ClusterProcesses
 {
@@ -21,7 +21,7 @@ public sealed class EmbeddedClusterNodeTests
     private static Dictionary<string, string?> MemberOf(TestCluster cluster) => new()
     {
         ["ClusterEnabled"] = "yes",
-        ["Etcd"] = cluster.Etcd.ClientUrl.ToString(),
+        ["SeedNodes"] = cluster.SeedNodes,
         ["ClusterName"] = cluster.Name,
         ["NodeId"] = "embedded",
         ["Replicas"] = "0",
@@ -118,11 +118,12 @@ public sealed class EmbeddedClusterNodeTests
     [Fact]
     public async Task A_leave_cut_short_by_the_shutdown_timeout_still_resigns_at_once()
     {
-        await using var cluster = await TestCluster.StartAsync(1, "--shards", "64", "--replicas", "0");
+        // a failure detector that waits a minute: a node that did not leave would keep its shards unserved this long
+        string slowDetector = Path.Combine(Path.GetTempPath(), $"akkacache-slow-detector-{Guid.NewGuid():N}.conf");
+        await File.WriteAllTextAsync(slowDetector, "akka.cluster.failure-detector.acceptable-heartbeat-pause = 60 s\n");
+        await using var cluster = await TestCluster.StartAsync(1, "--shards", "64", "--replicas", "0", "--akka-config", slowDetector);
         var process = cluster.Nodes[0];
         var settings = MemberOf(cluster);
-        // a long lease: a node that did not resign would keep its shards unserved this long
-        settings["ClusterLeaseTtl"] = "60";
         var host = TestHost.Build(settings);
         try
         {
@@ -138,7 +139,7 @@ public sealed class EmbeddedClusterNodeTests
             Assert.True(host.Log.Contains("AkkaCache node stopping before its hand-off finished", LogLevel.Warning), host.Log.Text);
             Assert.True(host.Log.Contains("AkkaCache node stopped"), host.Log.Text);
 
-            // the member is gone from etcd at once (well within the 60 s lease) and its shards are the process node's
+            // the member left at once (well within the minute the failure detector would take) and its shards are the process node's
             await Poll.UntilAsync(async () =>
             {
                 var info = await TestCluster.InfoAsync(process);

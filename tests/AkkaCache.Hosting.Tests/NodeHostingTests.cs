@@ -158,17 +158,19 @@ public sealed class NodeHostingTests
     }
 
     [Fact]
-    public async Task An_unreachable_etcd_fails_the_host_start()
+    public async Task A_cluster_port_in_use_fails_the_host_start_naming_the_address_and_port()
     {
-        int closedPort = NodeProcess.FreePort();
+        using var taken = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        taken.Start();
+        int clusterPort = ((System.Net.IPEndPoint)taken.LocalEndpoint).Port;
         await using var host = TestHost.Build(new Dictionary<string, string?>
         {
             ["ClusterEnabled"] = "yes",
-            ["Etcd"] = $"http://127.0.0.1:{closedPort}",
-            ["ClusterName"] = "nowhere",
+            ["ClusterPort"] = clusterPort.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            ["ClusterName"] = "taken",
         });
         var error = await Assert.ThrowsAsync<InvalidOperationException>(() => host.Host.StartAsync());
-        Assert.StartsWith($"The AkkaCache node could not join cluster 'nowhere': Cannot reach etcd at http://127.0.0.1:{closedPort}/", error.Message);
+        Assert.StartsWith($"The AkkaCache node could not join cluster 'taken': Cannot start the cluster transport on 127.0.0.1:{clusterPort} (--cluster-port)", error.Message);
         Assert.Equal(AkkaCacheNodeState.Failed, host.Node.State);
     }
 

@@ -97,6 +97,8 @@ internal sealed class SlotMap
             var owner = new SlotOwner(primary, replicas);
             for (int slot = start; slot <= end; slot++) slots[slot] = owner;
         }
+        // a cluster node that is still joining (or cut off) knows no owner yet: ask another node, or again shortly
+        if (primaries.Count == 0) throw new IOException("CLUSTER SLOTS named no owner: the node is not serving yet (joining, or without a quorum).");
         return new SlotMap(slots, clustered: true, primaries.Count);
     }
 

@@ -1,38 +1,44 @@
-using System.Text;
 using System.Text.Json;
 using System.Text.Json.Serialization;
-using AkkaCache.Cluster.Etcd;
+using Akka.Actor;
+using Akka.Cluster;
+using Akka.DistributedData;
+using AkkaCache.Cluster.Membership;
 using AkkaCache.Cluster.Sharding;
-using Microsoft.Extensions.Logging;
 
 namespace AkkaCache.Cluster.ControlPlane;
 
-/// <summary>One member as etcd and the shard map know it (the <c>akkacache</c> tool's view, AC.CLUSTERSTATE).</summary>
+/// <summary>One member as Akka's membership and the shard map know it (the <c>akkacache</c> tool's view, AC.CLUSTERSTATE).</summary>
 public sealed record MemberState
 {
     [JsonPropertyName("id")] public required string Id { get; init; }
     [JsonPropertyName("host")] public required string Host { get; init; }
     [JsonPropertyName("port")] public int Port { get; init; }
     [JsonPropertyName("zone")] public string? Zone { get; init; }
-    /// <summary>The lease it registered under (0 when it is not registered).</summary>
+    /// <summary>The Akka address (akka.tcp://cluster@host:cluster-port); null for a member only the map still names.</summary>
+    [JsonPropertyName("address")] public string? Address { get; init; }
+    /// <summary>Akka's member status: Joining, WeaklyUp, Up, Leaving, Exiting, Down, Removed; Unreachable when the failure detector says so.</summary>
+    [JsonPropertyName("status")] public string Status { get; init; } = "Removed";
+    [JsonPropertyName("roles")] public string[] Roles { get; init; } = [];
+    /// <summary>The Akka uid of this incarnation (0 when it is not a member).</summary>
     [JsonPropertyName("incarnation")] public long Incarnation { get; init; }
-    /// <summary>Holds a live lease at etcd.</summary>
+    /// <summary>A member of the cluster now (any status but Down and Removed).</summary>
     [JsonPropertyName("registered")] public bool Registered { get; init; }
     /// <summary>Named by the current shard map under this incarnation.</summary>
     [JsonPropertyName("inMap")] public bool InMap { get; init; }
     [JsonPropertyName("leaving")] public bool Leaving { get; init; }
-    /// <summary>Seconds left on the lease (-1 when not registered).</summary>
-    [JsonPropertyName("leaseTtl")] public long LeaseTtl { get; init; } = -1;
-    /// <summary>Seconds the lease is granted for at each renewal.</summary>
-    [JsonPropertyName("leaseGranted")] public long LeaseGranted { get; init; }
+    /// <summary>Milliseconds the answering node's own quorum lease still runs (-1 for the other members).</summary>
+    [JsonPropertyName("leaseMs")] public long LeaseMs { get; init; } = -1;
 }
 
-/// <summary>The control plane as etcd holds it right now: members, leader, map.</summary>
+/// <summary>The control plane as the answering node sees it now: members, coordinator, map.</summary>
 public sealed record ClusterState
 {
     [JsonPropertyName("cluster")] public required string Cluster { get; init; }
     [JsonPropertyName("epoch")] public long Epoch { get; init; }
+    /// <summary>The member hosting the map coordinator (the oldest cache member).</summary>
     [JsonPropertyName("leader")] public string? Leader { get; init; }
+    [JsonPropertyName("self")] public string? Self { get; init; }
     [JsonPropertyName("shardCount")] public int ShardCount { get; init; }
     [JsonPropertyName("replicaCount")] public int ReplicaCount { get; init; }
     [JsonPropertyName("members")] public MemberState[] Members { get; init; } = [];
@@ -43,146 +49,147 @@ public sealed record ClusterState
     public byte[] ToJson() => JsonSerializer.SerializeToUtf8Bytes(this, ClusterStateJson.Default.ClusterState);
 }
 
-/// <summary>What <see cref="ClusterAgent.DownAsync"/> did.</summary>
-public enum DownOutcome
-{
-    /// <summary>The member's lease was revoked: the leader fails its shards over now. The member did not answer (dead,
-    /// paused, cut off): it stops serving when its next lease renewal finds the lease gone, or its lease deadline passes.</summary>
-    Revoked,
-    /// <summary>As <see cref="Revoked"/>, and the member answered: it stopped serving at once.</summary>
-    RevokedAndFenced,
-    /// <summary>The member holds no lease any more; its shards fail over (or already did) without help.</summary>
-    AlreadyDown,
-    /// <summary>Neither etcd nor the map knows the member.</summary>
-    Unknown,
-}
-
 [JsonSourceGenerationOptions(DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull)]
 [JsonSerializable(typeof(ClusterState))]
 internal sealed partial class ClusterStateJson : JsonSerializerContext;
 
-/// <summary>The operator's questions and orders (the <c>akkacache</c> tool): read from and written to etcd, never from this node's cache of it.</summary>
+/// <summary>The operator's questions and orders (the <c>akkacache</c> tool), answered from Akka's membership and the map.</summary>
 public sealed partial class ClusterAgent
 {
-    /// <summary>Members (registered or still in the map), the leader and the map, read from etcd now.</summary>
+    private static readonly TimeSpan AskTimeout = TimeSpan.FromSeconds(5);
+
+    private ActorSystem RunningSystem => System ?? throw new InvalidOperationException("this node is between incarnations (rejoining the cluster); try again shortly");
+
+    /// <summary>Members (current ones and those the map still names), the coordinator and the map, as this node sees them now.</summary>
     public async Task<ClusterState> ReadStateAsync(CancellationToken cancellation = default)
     {
-        var registered = new Dictionary<string, ClusterMember>();
-        foreach (var item in (await _etcd.GetPrefixAsync(_membersPrefix, cancellation)).Items)
+        var system = RunningSystem;
+        var cluster = Akka.Cluster.Cluster.Get(system);
+        var state = cluster.State;
+        var map = Topology?.Map ?? ShardMap.Empty(_settings.ShardCount, _settings.ReplicaCount);
+        var members = new List<MemberState>();
+        var seen = new HashSet<string>();
+        foreach (var member in state.Members.OrderBy(m => m.Address, Address.Comparer))
         {
-            var member = JsonSerializer.Deserialize(item.Value, ShardMapJson.Default.ClusterMember)!;
-            registered[member.Id] = member;
-        }
-        var leaving = new HashSet<string>();
-        foreach (var item in (await _etcd.GetPrefixAsync(_leavingPrefix, cancellation)).Items) leaving.Add(item.Key[_leavingPrefix.Length..]);
-        var stored = await _etcd.GetAsync(_mapKey, cancellation);
-        var map = stored is null ? ShardMap.Empty(_settings.ShardCount, _settings.ReplicaCount) : ShardMap.FromJson(stored.Value);
-        var leaderKey = await _etcd.GetAsync(_leaderKey, cancellation);
-        string? leader = leaderKey is null ? null : Encoding.UTF8.GetString(leaderKey.Value).Split(' ')[0];
-
-        var ids = map.Members.Select(m => m.Id).Concat(registered.Keys.Order(StringComparer.Ordinal)).Distinct().ToList();
-        var members = new List<MemberState>(ids.Count);
-        foreach (var id in ids)
-        {
-            var live = registered.GetValueOrDefault(id);
-            var known = live ?? map.Member(id)!;
-            var lease = live is null ? null : await _etcd.LeaseTimeToLiveAsync(live.Incarnation, cancellation);
+            if (!MemberRoles.TryDecode(member, out var node, out _)) node = new ClusterMember(member.Address.ToString(), member.Address.Host ?? "", 0);
+            if (!seen.Add(node.Id)) continue;
+            bool unreachable = state.Unreachable.Contains(member);
+            bool self = member.UniqueAddress == cluster.SelfUniqueAddress;
             members.Add(new MemberState
             {
-                Id = id,
-                Host = known.Host,
-                Port = known.Port,
-                Zone = known.Zone,
-                Incarnation = live?.Incarnation ?? 0,
-                Registered = live is not null && lease is not null,
-                InMap = live is not null && map.Member(id)?.Incarnation == live.Incarnation,
-                Leaving = leaving.Contains(id),
-                LeaseTtl = lease?.Remaining ?? -1,
-                LeaseGranted = lease?.Granted ?? 0,
+                Id = node.Id,
+                Host = node.Host,
+                Port = node.Port,
+                Zone = node.Zone,
+                Address = member.Address.ToString(),
+                Status = unreachable && member.Status is not (MemberStatus.Down or MemberStatus.Removed) ? "Unreachable" : member.Status.ToString(),
+                Roles = [.. MemberRoles.Visible(member)],
+                Incarnation = node.Incarnation,
+                Registered = member.Status is not (MemberStatus.Down or MemberStatus.Removed),
+                InMap = map.Member(node.Id)?.Incarnation == node.Incarnation,
+                Leaving = member.Status is MemberStatus.Leaving or MemberStatus.Exiting || self && _leaving,
+                LeaseMs = self ? (long)Guard.Remaining.TotalMilliseconds : -1,
             });
         }
+        foreach (var gone in map.Members.Where(m => !seen.Contains(m.Id)))
+            members.Add(new MemberState { Id = gone.Id, Host = gone.Host, Port = gone.Port, Zone = gone.Zone, Status = "Removed" });
+        var leader = OldestCacheMember(cluster) is { } oldest && MemberRoles.TryDecode(oldest, out var leaderNode, out _) ? leaderNode.Id : null;
         return new ClusterState
         {
             Cluster = _settings.ClusterName,
             Epoch = map.Epoch,
             Leader = leader,
+            Self = _settings.Self.Id,
             ShardCount = map.ShardCount,
             ReplicaCount = map.ReplicaCount,
             Members = [.. members],
             Shards = map.Shards,
-            Pins = await ReadPinsAsync(cancellation),
+            Pins = new Dictionary<int, string>(await ReadPinsAsync(system, cancellation)),
         };
     }
 
-    private async Task<Dictionary<int, string>> ReadPinsAsync(CancellationToken cancellation)
+    private static async Task<IReadOnlyDictionary<int, string>> ReadPinsAsync(ActorSystem system, CancellationToken cancellation)
     {
-        var pins = new Dictionary<int, string>();
-        foreach (var item in (await _etcd.GetPrefixAsync(_pinsPrefix, cancellation)).Items)
-            if (int.TryParse(item.Key.AsSpan(_pinsPrefix.Length), out int shard)) pins[shard] = item.ValueText;
-        return pins;
+        var replicator = DistributedData.Get(system).Replicator;
+        var got = await replicator.Ask<IGetResponse>(Dsl.Get(MapStore.PinsKey, ReadLocal.Instance), AskTimeout, cancellation);
+        return got is GetSuccess success ? success.Get(MapStore.PinsKey).Value.Pins : ShardPins.None.Pins;
     }
 
     /// <summary>
-    /// Pins <paramref name="shard"/> to <paramref name="memberId"/> (<c>akkacache shards move</c>): the leader migrates it
-    /// there and keeps it there, evening out the load with other shards. The pin lasts until <see cref="UnpinAsync"/> or
-    /// another pin of the shard; while the member is down or leaving it is ignored.
+    /// Pins <paramref name="shard"/> to <paramref name="memberId"/> (<c>akkacache shards move</c>): the coordinator
+    /// migrates it there and keeps it there, evening out the load with other shards. The pin lasts until
+    /// <see cref="UnpinAsync"/> or another pin of the shard; while the member is down or leaving it is ignored.
     /// </summary>
     /// <exception cref="ArgumentException">No such shard, or the member is not live, or it is leaving.</exception>
     public async Task PinAsync(int shard, string memberId, CancellationToken cancellation = default)
     {
         if (shard < 0 || shard >= _settings.ShardCount)
             throw new ArgumentException($"no shard {shard}: this cluster has shards 0..{_settings.ShardCount - 1}");
-        if (await _etcd.GetAsync(_membersPrefix + memberId, cancellation) is null)
-            throw new ArgumentException($"unknown node '{memberId}' (not a live member)");
-        if (await _etcd.GetAsync(_leavingPrefix + memberId, cancellation) is not null)
-            throw new ArgumentException($"node '{memberId}' is leaving the cluster");
-        await _etcd.PutAsync(_pinsPrefix + shard.ToString(System.Globalization.CultureInfo.InvariantCulture), memberId, 0, cancellation);
+        var reply = await AskCoordinatorAsync(new PinRequest(shard, memberId), cancellation);
+        if (reply.Error is not null) throw new ArgumentException(reply.Error);
     }
 
     /// <summary>Lets the balancer move <paramref name="shard"/> again; false when it was not pinned.</summary>
-    public async Task<bool> UnpinAsync(int shard, CancellationToken cancellation = default) =>
-        await _etcd.DeleteAsync(_pinsPrefix + shard.ToString(System.Globalization.CultureInfo.InvariantCulture), cancellation) > 0;
+    public async Task<bool> UnpinAsync(int shard, CancellationToken cancellation = default)
+    {
+        var reply = await AskCoordinatorAsync(new PinRequest(shard, null), cancellation);
+        if (reply.Error is "not pinned") return false;
+        if (reply.Error is not null) throw new ArgumentException(reply.Error);
+        return true;
+    }
+
+    private async Task<PinReply> AskCoordinatorAsync(PinRequest request, CancellationToken cancellation)
+    {
+        _ = RunningSystem;
+        try
+        {
+            return await _coordinator!.Ask<PinReply>(request, AskTimeout, cancellation);
+        }
+        catch (AskTimeoutException)
+        {
+            throw new TimeoutException("the shard map coordinator did not answer within 5 s");
+        }
+    }
 
     /// <summary>
-    /// Declares another member dead now: revokes its lease, which deletes its member record (and the leader key, if it
-    /// held it), so the leader promotes replicas of its shards at once instead of at lease expiry. The member itself
-    /// finds its lease gone at its next renewal and fences (drops every shard, rejoins empty as a new incarnation).
+    /// Declares another member dead now: Akka's Down. The cluster removes it and the coordinator fails its shards over;
+    /// the member itself, if it is alive, finds its quorum lease refused and stops serving, then joins again empty.
     /// </summary>
     /// <exception cref="ArgumentException">The member is this node (CLUSTER LEAVE is the way out for it).</exception>
-    public async Task<DownOutcome> DownAsync(string memberId, CancellationToken cancellation = default)
+    public Task<DownOutcome> DownAsync(string memberId, CancellationToken cancellation = default)
     {
         if (memberId == _settings.Self.Id)
             throw new ArgumentException("this is the node you are connected to; use CLUSTER LEAVE on it, or CLUSTER DOWN on another node");
-        var record = await _etcd.GetAsync(_membersPrefix + memberId, cancellation);
-        if (record is null)
-        {
-            var stored = await _etcd.GetAsync(_mapKey, cancellation);
-            bool inMap = stored is not null && ShardMap.FromJson(stored.Value).Member(memberId) is not null;
-            return inMap ? DownOutcome.AlreadyDown : DownOutcome.Unknown;
-        }
-        // revoke first: fenced before the revoke, the member could still renew its lease in between and serve on
-        await _etcd.RevokeLeaseAsync(record.Lease, cancellation);
-        var member = JsonSerializer.Deserialize(record.Value, ShardMapJson.Default.ClusterMember)!;
-        var fenced = await PeerQuery.AskAsync(member.Host, member.Port, _settings.Password,
-            [FenceCommand, record.Lease.ToString(System.Globalization.CultureInfo.InvariantCulture)], FenceTimeout, cancellation);
-        return fenced is { IsError: false } ? DownOutcome.RevokedAndFenced : DownOutcome.Revoked;
+        var cluster = Akka.Cluster.Cluster.Get(RunningSystem);
+        var member = FindMember(cluster, memberId);
+        if (member is null || member.Status is MemberStatus.Down or MemberStatus.Removed)
+            return Task.FromResult(member is not null || Topology?.Map.Member(memberId) is not null ? DownOutcome.AlreadyDown : DownOutcome.Unknown);
+        cluster.Down(member.Address);
+        return Task.FromResult(DownOutcome.Downed);
     }
 
-    public const string FenceCommand = "AC.FENCE";
-
-    /// <summary>How long CLUSTER DOWN waits for the member to confirm it stopped (a dead or paused one never does).</summary>
-    private static readonly TimeSpan FenceTimeout = TimeSpan.FromMilliseconds(500);
-
-    /// <summary>
-    /// Another node declared this one down (CLUSTER DOWN) and revoked its lease: stop serving now rather than at the next
-    /// renewal; that renewal then finds the lease gone and the node rejoins empty, as a new incarnation. False when
-    /// <paramref name="incarnation"/> is not this node's current lease (a stale order: ignored).
-    /// </summary>
-    public bool Fence(long incarnation)
+    /// <summary>Asks <paramref name="memberId"/> to leave gracefully (Akka's Leave): it hands its shards off first, then exits.</summary>
+    public bool RequestLeaveOf(string memberId)
     {
-        if (incarnation != Incarnation) return false;
-        Guard.Lost();
-        _logger.LogWarning("declared down by another node (lease {Incarnation} revoked); refusing requests and rejoining as a new member", incarnation);
+        var cluster = Akka.Cluster.Cluster.Get(RunningSystem);
+        if (FindMember(cluster, memberId) is not { } member) return false;
+        cluster.Leave(member.Address);
         return true;
     }
+
+    /// <summary>Joins this node to the cluster of the seed at <paramref name="address"/> (akka.tcp://name@host:port or host:port).</summary>
+    public void JoinSeed(string address)
+    {
+        var system = RunningSystem;
+        string full = address.Contains("://", StringComparison.Ordinal) ? address : $"akka.tcp://{_settings.ClusterName}@{address}";
+        Address parsed;
+        try { parsed = Address.Parse(full); }
+        catch (Exception e) when (e is UriFormatException or ArgumentException or FormatException) { throw new ArgumentException($"invalid address '{address}': expected host:cluster-port", e); }
+        if (parsed.System != _settings.ClusterName)
+            throw new ArgumentException($"'{address}' is in cluster '{parsed.System}'; this node is in '{_settings.ClusterName}'");
+        Akka.Cluster.Cluster.Get(system).Join(parsed);
+    }
+
+    private static Member? FindMember(Akka.Cluster.Cluster cluster, string memberId) =>
+        cluster.State.Members.FirstOrDefault(m => MemberRoles.TryDecode(m, out var node, out _) && node.Id == memberId);
 }

@@ -1,78 +1,105 @@
-using System.Text;
 using System.Text.Json;
-using AkkaCache.Cluster.Etcd;
+using Akka.Actor;
+using Akka.Cluster;
+using Akka.Cluster.Tools.Singleton;
+using Akka.Configuration;
+using AkkaCache.Cluster.Membership;
 using AkkaCache.Cluster.Replication;
 using AkkaCache.Cluster.Sharding;
 using AkkaCache.Cluster.Topology;
 using Microsoft.Extensions.Logging;
+using ClusterSettings = AkkaCache.Cluster.ControlPlane.ClusterSettings;
 
 namespace AkkaCache.Cluster.ControlPlane;
 
 /// <summary>What a node needs to join a cluster.</summary>
 public sealed record ClusterSettings
 {
-    public required Uri Etcd { get; init; }
+    /// <summary>The Akka actor system's name: clusters with different names never merge.</summary>
     public required string ClusterName { get; init; }
     /// <summary>This node as clients reach it (<c>--node-id</c>, <c>--announce</c>, <c>--zone</c>).</summary>
     public required ClusterMember Self { get; init; }
+    /// <summary>The node's Akka.Remote port (<c>--cluster-port</c>), on <see cref="ClusterMember.Host"/>.</summary>
+    public required int ClusterPort { get; init; }
+    /// <summary>host:cluster-port of the seed nodes; empty: this node is its own seed (a one-node cluster to start with).</summary>
+    public IReadOnlyList<string> SeedNodes { get; init; } = [];
+    public DowningStrategy Strategy { get; init; } = DowningStrategy.KeepMajority;
+    /// <summary>static-quorum's quorum size.</summary>
+    public int QuorumSize { get; init; }
     public int ReplicaCount { get; init; } = 1;
     public int ShardCount { get; init; } = Core.Keyspace.ShardLayout.DefaultShardCount;
-    /// <summary>etcd grants whole seconds.</summary>
-    public TimeSpan LeaseTtl { get; init; } = TimeSpan.FromSeconds(3);
     public int MaxShardsInFlight { get; init; } = 4;
-    /// <summary>The nodes' <c>requirepass</c>, for the leader's questions to other nodes.</summary>
+    /// <summary>The nodes' <c>requirepass</c>, for the coordinator's questions to other nodes.</summary>
     public string? Password { get; init; }
-    /// <summary>How often the leader looks at membership (etcd answers in well under a millisecond on loopback).</summary>
-    public TimeSpan LeaderPollInterval { get; init; } = TimeSpan.FromMilliseconds(200);
+    /// <summary>HOCON over the shipped defaults (<c>hocon/akkacache.conf</c>), under the switches.</summary>
+    public string? AkkaConfig { get; init; }
+    /// <summary>How often the coordinator looks at membership besides the membership events that wake it.</summary>
+    public TimeSpan CoordinatorInterval { get; init; } = TimeSpan.FromMilliseconds(500);
+}
 
-    /// <summary>Stop serving this long before the lease could expire at etcd.</summary>
-    public TimeSpan SafetyMargin => TimeSpan.FromTicks(Math.Min(LeaseTtl.Ticks / 4, TimeSpan.FromSeconds(1).Ticks));
-
-    public string Prefix => $"/akkacache/{ClusterName}/";
+/// <summary>What <see cref="ClusterAgent.DownAsync"/> did.</summary>
+public enum DownOutcome
+{
+    /// <summary>Akka's Down was issued: the member is removed and its shards fail over; it stops serving by itself (its quorum lease is refused).</summary>
+    Downed,
+    /// <summary>The member is already down or gone; its shards fail over (or already did) without help.</summary>
+    AlreadyDown,
+    /// <summary>Neither the membership nor the map knows the member.</summary>
+    Unknown,
 }
 
 /// <summary>
-/// The node's side of the control plane, on etcd: it keeps the member lease alive (and the <see cref="LeaseGuard"/>
-/// that fences the node when it cannot), follows the shard map, and, while it holds the leader key, computes the map.
-/// The leader writes the map in a transaction that checks it still holds the leader key, so a deposed leader cannot
-/// overwrite its successor's map.
+/// The node's side of the control plane, on Akka.Cluster: it runs the node's actor system (membership, failure
+/// detection and the split brain resolver are Akka's), keeps the quorum lease that fences this node
+/// (<see cref="LeaseKeeper"/>), follows the shard map in distributed data (<see cref="MapFollower"/>), and hosts the
+/// map coordinator singleton when this is the oldest node (<see cref="MapCoordinator"/>). A node that the cluster
+/// downed (after a pause or a partition) drops everything it held and joins again as a new incarnation.
 /// </summary>
 public sealed partial class ClusterAgent : IAsyncDisposable
 {
     private readonly ClusterSettings _settings;
     private readonly ReplicationHub _hub;
-    private readonly EtcdClient _etcd;
-    private readonly CancellationTokenSource _stop = new();
-    private readonly List<Task> _loops = [];
-    private readonly string _memberKey, _leaderKey, _mapKey, _leavingPrefix, _handoffPrefix, _membersPrefix, _pinsPrefix;
-    private ClusterTopology? _topology;
-    private long _lease;
-    private volatile bool _leader;
-    private volatile bool _leaving;
-
     private readonly ILogger _logger;
+    private readonly CancellationTokenSource _stop = new();
+    private readonly object _applyGate = new();
+    private ActorSystem? _system;
+    private IActorRef? _coordinator;
+    private ClusterTopology? _topology;
+    private long _incarnation;
+    private volatile bool _leaving;
+    private bool _reportedShardCount;
+    private Task _watch = Task.CompletedTask;
 
     public ClusterAgent(ClusterSettings settings, ReplicationHub hub, TimeProvider time)
     {
         _settings = settings;
         _logger = hub.LoggerFactory.CreateLogger<ClusterAgent>();
         _hub = hub;
-        _etcd = new EtcdClient(settings.Etcd);
-        Guard = new LeaseGuard(time, settings.LeaseTtl, settings.SafetyMargin);
-        _membersPrefix = settings.Prefix + "members/";
-        _memberKey = _membersPrefix + settings.Self.Id;
-        _leaderKey = settings.Prefix + "leader";
-        _mapKey = settings.Prefix + "map";
-        _leavingPrefix = settings.Prefix + "leaving/";
-        _handoffPrefix = settings.Prefix + "handoff/";
-        _pinsPrefix = settings.Prefix + "pins/";
+        Config = BuildConfig(settings);
+        Lease = Config.GetTimeSpan("akkacache.lease", TimeSpan.FromSeconds(1));
+        Guard = new LeaseGuard(time, Lease, TimeSpan.Zero);
         hub.HandoffReady += OnHandoffReady;
     }
 
     public ClusterSettings Settings => _settings;
+
+    /// <summary>The node's whole Akka configuration: the switches over <see cref="ClusterSettings.AkkaConfig"/> over the shipped defaults.</summary>
+    public Config Config { get; }
+
+    /// <summary>How long one confirmation of the quorum lease lets the node serve (<c>akkacache.lease</c>).</summary>
+    public TimeSpan Lease { get; }
+
     public LeaseGuard Guard { get; }
-    public bool IsLeader => _leader;
-    public long Incarnation => Volatile.Read(ref _lease);
+
+    /// <summary>The actor system of the current incarnation (null before the start and between incarnations).</summary>
+    public ActorSystem? System => Volatile.Read(ref _system);
+
+    /// <summary>This incarnation's Akka uid: assignments the map made to an earlier one are not this node's.</summary>
+    public long Incarnation => Volatile.Read(ref _incarnation);
+
+    /// <summary>Whether this node hosts the map coordinator (the oldest Up cache member).</summary>
+    public bool IsLeader => System is { } system && OldestCacheMember(Akka.Cluster.Cluster.Get(system)) is { } oldest
+                            && oldest.UniqueAddress == Akka.Cluster.Cluster.Get(system).SelfUniqueAddress;
 
     /// <summary>The map as this node follows it; null until the first map arrives or while the node is between incarnations.</summary>
     public ClusterTopology? Topology => Volatile.Read(ref _topology);
@@ -80,121 +107,178 @@ public sealed partial class ClusterAgent : IAsyncDisposable
     /// <summary>Whether the node may answer for shards now: a map, and a lease it can vouch for.</summary>
     public bool CanServe => Volatile.Read(ref _topology) is not null && Guard.IsValid;
 
+    /// <summary>Whether this node is an Up member of the cluster now.</summary>
+    public bool IsUp => System is { } system && Akka.Cluster.Cluster.Get(system).SelfMember.Status == MemberStatus.Up;
+
     public event Action<ClusterTopology>? TopologyChanged;
 
-    /// <summary>Registers the member; throws <see cref="InvalidOperationException"/> when etcd cannot be reached.</summary>
-    public async Task StartAsync(CancellationToken cancellation = default)
+    /// <summary>The cluster's map has a different shard count: this node cannot join it and stops (the message says both counts).</summary>
+    public event Action<string>? Refused;
+
+    private static readonly Lazy<Config> Defaults = new(() =>
     {
-        try
+        using var stream = typeof(ClusterAgent).Assembly.GetManifestResourceStream("akkacache.conf")
+                           ?? throw new InvalidOperationException("akkacache.conf is not embedded in AkkaCache.Cluster");
+        using var reader = new StreamReader(stream);
+        return ConfigurationFactory.ParseString(reader.ReadToEnd());
+    });
+
+    /// <summary>The node's HOCON: what the switches say, over the user's HOCON, over the shipped defaults.</summary>
+    public static Config BuildConfig(ClusterSettings settings)
+    {
+        static string Quote(string s) => JsonSerializer.Serialize(s);
+        var seeds = (settings.SeedNodes.Count > 0 ? settings.SeedNodes : [$"{settings.Self.Host}:{settings.ClusterPort}"])
+            .Select(seed => Quote($"akka.tcp://{settings.ClusterName}@{seed}"));
+        string strategy = settings.Strategy switch
         {
-            if (await _etcd.GetAsync(_mapKey, cancellation) is { } stored && ShardMap.FromJson(stored.Value).ShardCount is var shards && shards != _settings.ShardCount)
-                throw new InvalidOperationException(
-                    $"Cluster '{_settings.ClusterName}' has {shards} shards, fixed when it was created; this node was started with --shards {_settings.ShardCount}.");
-            await RegisterAsync(cancellation);
-        }
-        catch (Exception e) when (e is HttpRequestException or TaskCanceledException or EtcdException)
-        {
-            throw new InvalidOperationException($"Cannot reach etcd at {_settings.Etcd}: {e.Message}", e);
-        }
-        _loops.Add(Task.Run(KeepAliveLoopAsync));
-        _loops.Add(Task.Run(FollowMapLoopAsync));
-        _loops.Add(Task.Run(LeaderLoopAsync));
+            DowningStrategy.StaticQuorum => "static-quorum",
+            DowningStrategy.KeepOldest => "keep-oldest",
+            DowningStrategy.DownAll => "down-all",
+            _ => "keep-majority",
+        };
+        string switches = $"""
+            akka.remote.dot-netty.tcp.hostname = {Quote(settings.Self.Host)}
+            akka.remote.dot-netty.tcp.port = {settings.ClusterPort}
+            akka.cluster.seed-nodes = [{string.Join(", ", seeds)}]
+            akka.cluster.roles = [{string.Join(", ", MemberRoles.Encode(settings.Self, settings.ShardCount).Select(Quote))}]
+            akka.cluster.split-brain-resolver.active-strategy = {strategy}
+            """;
+        if (settings.Strategy == DowningStrategy.StaticQuorum)
+            switches += $"\nakka.cluster.split-brain-resolver.static-quorum.quorum-size = {settings.QuorumSize}";
+        var config = ConfigurationFactory.ParseString(switches);
+        if (!string.IsNullOrWhiteSpace(settings.AkkaConfig)) config = config.WithFallback(ConfigurationFactory.ParseString(settings.AkkaConfig));
+        return config.WithFallback(Defaults.Value);
     }
 
-    private async Task RegisterAsync(CancellationToken cancellation)
+    /// <summary>Starts this node's actor system and asks the seeds to let it in; returns once the system runs (not once it is Up).</summary>
+    /// <exception cref="InvalidOperationException">The cluster port cannot be listened on.</exception>
+    public Task StartAsync(CancellationToken cancellation = default)
     {
-        long sentAt = Guard.BeforeRequest();
-        long lease = await _etcd.GrantLeaseAsync(_settings.LeaseTtl, cancellation);
-        var self = _settings.Self with { Incarnation = lease };
-        await _etcd.PutAsync(_memberKey, JsonSerializer.SerializeToUtf8Bytes(self, ShardMapJson.Default.ClusterMember), lease, cancellation);
-        if (_leaving) await _etcd.PutAsync(_leavingPrefix + _settings.Self.Id, Encoding.UTF8.GetBytes("leaving"), lease, cancellation);
+        StartIncarnation();
+        _watch = Task.Run(WatchAsync, CancellationToken.None);
+        return Task.CompletedTask;
+    }
+
+    /// <summary>host:cluster-port of the other members the current incarnation last saw: the seeds of the next one.</summary>
+    private IReadOnlyList<string> _peers = [];
+
+    private void StartIncarnation()
+    {
+        var config = Config;
+        // a node downed and joining again must never form a cluster of its own (it would if it were its own first
+        // seed): it asks the members it last saw, and the seeds it was given, and waits for one of them to let it in
+        string self = $"{_settings.Self.Host}:{_settings.ClusterPort}";
+        var seeds = _peers.Concat(_settings.SeedNodes).Where(seed => seed != self).Distinct().ToList();
+        if (_peers.Count > 0 && seeds.Count > 0) config = BuildConfig(_settings with { SeedNodes = seeds });
+        ActorSystem system;
+        try
+        {
+            system = ActorSystem.Create(_settings.ClusterName, config);
+        }
+        catch (Exception e)
+        {
+            throw new InvalidOperationException(
+                $"Cannot start the cluster transport on {_settings.Self.Host}:{_settings.ClusterPort} (--cluster-port): {Innermost(e).Message}", e);
+        }
+        var cluster = Akka.Cluster.Cluster.Get(system);
         lock (_applyGate)
         {
             // any map applied from now on is read for the new incarnation; one applied before is forgotten
-            Volatile.Write(ref _lease, lease);
-            _hub.SelfIncarnation = lease;
+            Volatile.Write(ref _incarnation, cluster.SelfUniqueAddress.Uid);
+            _hub.SelfIncarnation = cluster.SelfUniqueAddress.Uid;
             Volatile.Write(ref _topology, null);
+            _reportedShardCount = false;
         }
-        await LoadMapAsync(cancellation);
-        // only now: serving before the current map is known could act on assignments of the previous incarnation
-        Guard.Confirmed(sentAt);
+        var period = TimeSpan.FromTicks(Math.Max(Lease.Ticks / 4, TimeSpan.FromMilliseconds(50).Ticks));
+        var leaseLogger = _hub.LoggerFactory.CreateLogger<LeaseKeeper>();
+        system.ActorOf(Props.Create(() => new LeaseKeeper(Guard, _settings.Strategy, _settings.QuorumSize, period, leaseLogger)), LeaseKeeper.Name);
+        system.ActorOf(Props.Create(() => new MapFollower(ApplyMap)), MapFollower.Name);
+        var coordinatorLogger = _hub.LoggerFactory.CreateLogger<MapCoordinator>();
+        system.ActorOf(ClusterSingletonManager.Props(
+                Props.Create(() => new MapCoordinator(_settings, Guard, coordinatorLogger)),
+                PoisonPill.Instance,
+                ClusterSingletonManagerSettings.Create(system).WithRole(MemberRoles.CacheRole).WithSingletonName("coordinator")),
+            MapCoordinator.Name);
+        _coordinator = system.ActorOf(ClusterSingletonProxy.Props($"/user/{MapCoordinator.Name}",
+            ClusterSingletonProxySettings.Create(system).WithRole(MemberRoles.CacheRole).WithSingletonName("coordinator")), "akkacache-coordinator-proxy");
+        cluster.RegisterOnMemberUp(() => _logger.LogInformation("joined cluster '{Cluster}' as {Address}", _settings.ClusterName, cluster.SelfAddress));
+        Volatile.Write(ref _system, system);
     }
 
-    // ------------------------------------------------------------------ lease
+    private static Exception Innermost(Exception e)
+    {
+        while (e.InnerException is not null) e = e.InnerException;
+        return e;
+    }
 
-    private async Task KeepAliveLoopAsync()
+    /// <summary>
+    /// Watches the incarnation: says so in the log while no seed lets the node in, and when the cluster downed this
+    /// node (a pause, a partition) and its system stopped, drops everything and joins again as a new member.
+    /// </summary>
+    private async Task WatchAsync()
     {
         var token = _stop.Token;
-        var period = TimeSpan.FromTicks(Math.Max(_settings.LeaseTtl.Ticks / 3, TimeSpan.FromMilliseconds(250).Ticks));
+        var joiningSince = DateTime.UtcNow;
+        var reported = joiningSince;
         while (!token.IsCancellationRequested)
         {
-            try
+            var system = System;
+            if (system is null) return;
+            try { await Task.WhenAny(system.WhenTerminated, Task.Delay(500, token)); }
+            catch (OperationCanceledException) { return; }
+            if (token.IsCancellationRequested) return;
+            if (system.WhenTerminated.IsCompleted)
             {
-                long sentAt = Guard.BeforeRequest();
-                long ttl = await _etcd.KeepAliveOnceAsync(Volatile.Read(ref _lease), token);
-                if (ttl > 0)
-                {
-                    Guard.Confirmed(sentAt);
-                    await Task.Delay(period, token);
-                    continue;
-                }
-                // the lease expired while we could not renew it (a pause, a partition): this incarnation is over
-                _logger.LogWarning("lease {Lease} expired at etcd; dropping every shard and rejoining as a new member", Volatile.Read(ref _lease));
+                if (_leaving) return;
+                _logger.LogWarning("removed from cluster '{Cluster}' (downed after a pause or a partition); dropping every shard and joining again as a new member",
+                    _settings.ClusterName);
                 Guard.Lost();
                 Volatile.Write(ref _topology, null);
                 _hub.DropEverything();
-                await RegisterAsync(token);
-            }
-            catch (OperationCanceledException) when (token.IsCancellationRequested)
-            {
-                return;
-            }
-            catch (Exception e)
-            {
-                // etcd unreachable: the guard runs out by itself; keep trying, faster than the period
-                if (!Guard.IsValid) _logger.LogWarning("cannot renew the lease at {Etcd}: {Reason}; refusing requests until it is", _settings.Etcd, e.Message);
-                try { await Task.Delay(250, token); } catch (OperationCanceledException) { return; }
-            }
-        }
-    }
-
-    // ------------------------------------------------------------------ following the map
-
-    private async Task FollowMapLoopAsync()
-    {
-        var token = _stop.Token;
-        while (!token.IsCancellationRequested)
-        {
-            try
-            {
-                long revision = await LoadMapAsync(token);
-                await foreach (var change in _etcd.WatchKeyAsync(_mapKey, revision + 1, token))
+                Volatile.Write(ref _system, null);
+                // the old transport gives its port back as it stops; retry until the new one can have it
+                for (int attempt = 0; !token.IsCancellationRequested; attempt++)
                 {
-                    if (change.Type == EtcdEventType.Put && change.Kv.Key == _mapKey) ApplyMap(ShardMap.FromJson(change.Kv.Value));
+                    try
+                    {
+                        StartIncarnation();
+                        break;
+                    }
+                    catch (InvalidOperationException e) when (attempt < 20)
+                    {
+                        _logger.LogWarning("cannot start a new incarnation yet: {Reason}", e.Message);
+                        try { await Task.Delay(500, token); } catch (OperationCanceledException) { return; }
+                    }
+                }
+                joiningSince = reported = DateTime.UtcNow;
+                continue;
+            }
+            var state = Akka.Cluster.Cluster.Get(system).State;
+            var peers = state.Members.Where(m => m.Address != Akka.Cluster.Cluster.Get(system).SelfAddress && m.Status is not (MemberStatus.Down or MemberStatus.Removed))
+                .Select(m => $"{m.Address.Host}:{m.Address.Port}").ToList();
+            if (peers.Count > 0) _peers = peers;
+            var status = Akka.Cluster.Cluster.Get(system).SelfMember.Status;
+            if (status is MemberStatus.Joining or MemberStatus.WeaklyUp || Akka.Cluster.Cluster.Get(system).State.Members.IsEmpty)
+            {
+                if (DateTime.UtcNow - reported >= TimeSpan.FromSeconds(5))
+                {
+                    reported = DateTime.UtcNow;
+                    _logger.LogWarning("not a member of cluster '{Cluster}' yet after {Seconds:F0} s: no seed node at {Seeds} let this node in; retrying",
+                        _settings.ClusterName, (reported - joiningSince).TotalSeconds, string.Join(", ", SeedAddresses()));
                 }
             }
-            catch (OperationCanceledException) when (token.IsCancellationRequested)
-            {
-                return;
-            }
-            catch (Exception)
-            {
-                try { await Task.Delay(250, token); } catch (OperationCanceledException) { return; }
-            }
+            else joiningSince = reported = DateTime.UtcNow;
         }
     }
 
-    private async Task<long> LoadMapAsync(CancellationToken token)
-    {
-        var range = await _etcd.GetPrefixAsync(_mapKey, token);
-        foreach (var item in range.Items)
-            if (item.Key == _mapKey) ApplyMap(ShardMap.FromJson(item.Value));
-        return range.Revision;
-    }
+    private IEnumerable<string> SeedAddresses() =>
+        _settings.SeedNodes.Count > 0 ? _settings.SeedNodes : [$"{_settings.Self.Host}:{_settings.ClusterPort}"];
 
-    private readonly object _applyGate = new();
+    internal static Member? OldestCacheMember(Akka.Cluster.Cluster cluster) =>
+        cluster.State.Members.Where(m => m.Status is MemberStatus.Up or MemberStatus.Leaving && m.HasRole(MemberRoles.CacheRole))
+            .Aggregate((Member?)null, (oldest, m) => oldest is null || m.IsOlderThan(oldest) ? m : oldest);
 
-    private bool _reportedShardCount;
+    // ------------------------------------------------------------------ following the map
 
     private void ApplyMap(ShardMap map)
     {
@@ -202,9 +286,12 @@ public sealed partial class ClusterAgent : IAsyncDisposable
         {
             // the shard count is fixed when the cluster is created: this node cannot hold that map's shards
             if (!_reportedShardCount)
-                _logger.LogError("cluster '{ClusterName}' has {MapShards} shards but this node was started with --shards {NodeShards}; not serving",
-                    _settings.ClusterName, map.ShardCount, _settings.ShardCount);
-            _reportedShardCount = true;
+            {
+                string message = $"Cluster '{_settings.ClusterName}' has {map.ShardCount} shards, fixed when it was created; this node was started with --shards {_settings.ShardCount}.";
+                _logger.LogError("{Message} Not serving; leaving the cluster", message);
+                _reportedShardCount = true;
+                Refused?.Invoke(message);
+            }
             return;
         }
         ClusterTopology topology;
@@ -221,215 +308,25 @@ public sealed partial class ClusterAgent : IAsyncDisposable
         TopologyChanged?.Invoke(topology);
     }
 
-    // ------------------------------------------------------------------ leader
-
-    private async Task LeaderLoopAsync()
-    {
-        var token = _stop.Token;
-        while (!token.IsCancellationRequested)
-        {
-            try
-            {
-                _leader = false;
-                if (Guard.IsValid && await CampaignAsync(token) is long leaderRevision)
-                {
-                    _leader = true;
-                    await LeadAsync(leaderRevision, token);
-                }
-            }
-            catch (OperationCanceledException) when (token.IsCancellationRequested)
-            {
-                return;
-            }
-            catch (Exception)
-            {
-                // etcd unreachable or the leader key lost: campaign again
-            }
-            _leader = false;
-            try { await Task.Delay(_settings.LeaderPollInterval, token); } catch (OperationCanceledException) { return; }
-        }
-    }
-
-    /// <summary>Takes the leader key if it is free; the key lives on this node's lease, so it goes when the node does.</summary>
-    private async Task<long?> CampaignAsync(CancellationToken token)
-    {
-        long lease = Volatile.Read(ref _lease);
-        var value = Encoding.UTF8.GetBytes($"{_settings.Self.Id} {lease}");
-        var result = await _etcd.TxnAsync(
-            [EtcdCompare.CreateRevisionEquals(_leaderKey, 0)],
-            [EtcdOp.Put(_leaderKey, value, lease)],
-            [EtcdOp.Get(_leaderKey)],
-            token);
-        if (result.Succeeded) return result.Revision;
-        // after an etcd restart the key may still be ours
-        var held = result.Responses.FirstOrDefault()?.Items.FirstOrDefault();
-        if (held is not null && held.Lease == lease && held.Value.AsSpan().SequenceEqual(value)) return held.CreateRevision;
-        return null;
-    }
-
-    private async Task LeadAsync(long leaderRevision, CancellationToken token)
-    {
-        // a member coming or going, a leave or a finished hand-off wakes the leader at once; the poll is the fallback
-        using var leading = CancellationTokenSource.CreateLinkedTokenSource(token);
-        var wake = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        var watcher = WatchMembershipAsync(() => Interlocked.Exchange(ref wake, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).TrySetResult(), leading.Token);
-        try
-        {
-            await LeadLoopAsync(leaderRevision, () => Volatile.Read(ref wake).Task, token);
-        }
-        finally
-        {
-            leading.Cancel();
-            try { await watcher; } catch (Exception) { /* the watch ends with the leadership */ }
-        }
-    }
-
-    private async Task WatchMembershipAsync(Action changed, CancellationToken token)
-    {
-        while (!token.IsCancellationRequested)
-        {
-            try
-            {
-                await foreach (var change in _etcd.WatchPrefixAsync(_settings.Prefix, 0, token))
-                    if (change.Kv.Key != _mapKey && change.Kv.Key != _leaderKey) changed();
-            }
-            catch (OperationCanceledException) when (token.IsCancellationRequested)
-            {
-                return;
-            }
-            catch (Exception)
-            {
-                await Task.Delay(_settings.LeaderPollInterval, token);
-            }
-        }
-    }
-
-    private async Task LeadLoopAsync(long leaderRevision, Func<Task> woken, CancellationToken token)
-    {
-        while (!token.IsCancellationRequested && Guard.IsValid)
-        {
-            var wake = woken();
-            var members = new List<ClusterMember>();
-            foreach (var item in (await _etcd.GetPrefixAsync(_membersPrefix, token)).Items)
-                members.Add(JsonSerializer.Deserialize(item.Value, ShardMapJson.Default.ClusterMember)!);
-            var leaving = new HashSet<string>();
-            foreach (var item in (await _etcd.GetPrefixAsync(_leavingPrefix, token)).Items) leaving.Add(item.Key[_leavingPrefix.Length..]);
-            var handoffs = (await _etcd.GetPrefixAsync(_handoffPrefix, token)).Items;
-            var pinned = await ReadPinsAsync(token);
-            var stored = await _etcd.GetAsync(_mapKey, token);
-            var current = stored is null ? ShardMap.Empty(_settings.ShardCount, _settings.ReplicaCount) : ShardMap.FromJson(stored.Value);
-
-            var offsets = await CandidateOffsetsAsync(current, members, token);
-            var next = NextMap(current, members, leaving, handoffs, offsets, pinned: pinned);
-            if (StartsMigrations(current, next))
-            {
-                // new moves: pick the smallest shards, so a rebalance moves as few bytes as it can
-                var sizes = await ShardSizesAsync(members, token);
-                next = NextMap(current, members, leaving, handoffs, offsets, sizes, pinned);
-            }
-            if (next.Epoch != current.Epoch)
-            {
-                var ops = new List<EtcdOp> { EtcdOp.Put(_mapKey, next.ToJson(), 0) };
-                foreach (var handoff in handoffs) ops.Add(EtcdOp.Delete(handoff.Key));
-                var result = await _etcd.TxnAsync(
-                    [EtcdCompare.CreateRevisionEquals(_leaderKey, leaderRevision), EtcdCompare.ModRevisionEquals(_mapKey, stored?.ModRevision ?? 0)],
-                    ops, null, token);
-                if (!result.Succeeded)
-                {
-                    var leader = await _etcd.GetAsync(_leaderKey, token);
-                    if (leader is null || leader.CreateRevision != leaderRevision) return; // deposed
-                }
-                continue; // look again at once: more migrations may be due
-            }
-            await Task.WhenAny(Task.Delay(_settings.LeaderPollInterval, token), wake);
-        }
-    }
-
-    /// <summary>The map after the membership and hand-offs seen now (pure; the leader's whole decision).</summary>
-    internal ShardMap NextMap(ShardMap current, List<ClusterMember> members, HashSet<string> leaving, IReadOnlyList<EtcdKeyValue> handoffs,
-        Func<string, int, long>? replicaOffset = null, Func<int, long>? shardBytes = null, IReadOnlyDictionary<int, string>? pinned = null)
-    {
-        var settings = new AllocationSettings(_settings.ReplicaCount, _settings.MaxShardsInFlight);
-        var next = current;
-        // a member back under a new lease lost what it held: fail its shards over before it is given new ones
-        var reborn = members.Where(m => current.Member(m.Id) is { } known && known.Incarnation != m.Incarnation).Select(m => m.Id).ToHashSet();
-        if (reborn.Count > 0) next = ShardAllocator.Rebalance(next, members.Where(m => !reborn.Contains(m.Id)).ToList(), settings, replicaOffset, leaving, shardBytes, pinned);
-        foreach (var handoff in handoffs)
-        {
-            if (!int.TryParse(handoff.Key.AsSpan(_handoffPrefix.Length), out int shard) || shard < 0 || shard >= next.ShardCount) continue;
-            next = ShardAllocator.CompleteMigration(next, shard, Encoding.UTF8.GetString(handoff.Value), leaving);
-        }
-        return ShardAllocator.Rebalance(next, members, settings, replicaOffset, leaving, shardBytes, pinned);
-    }
-
-    private static bool StartsMigrations(ShardMap current, ShardMap next)
-    {
-        for (int shard = 0; shard < next.ShardCount; shard++)
-            if (next.Shards[shard].MigratingTo is { } target && (shard >= current.ShardCount || current.Shards[shard].MigratingTo != target))
-                return true;
-        return false;
-    }
-
-    /// <summary>Bytes per shard as its primary holds them (unknown shards count as large: they are moved last).</summary>
-    private async Task<Func<int, long>> ShardSizesAsync(List<ClusterMember> members, CancellationToken token)
-    {
-        var answers = await Task.WhenAll(members.Select(m =>
-            PeerQuery.PerShardAsync(m.Host, m.Port, _settings.Password, PeerQuery.Sizes, TimeSpan.FromMilliseconds(500), token)));
-        var sizes = new long[_settings.ShardCount];
-        Array.Fill(sizes, long.MaxValue);
-        foreach (var answer in answers)
-        {
-            if (answer is null) continue;
-            for (int shard = 0; shard < answer.Length && shard < sizes.Length; shard++)
-                if (answer[shard] >= 0) sizes[shard] = answer[shard];
-        }
-        return shard => shard < sizes.Length ? sizes[shard] : long.MaxValue;
-    }
-
-    /// <summary>
-    /// Only when a dead primary leaves a choice of live replicas: asks those replicas how far they got, so the most
-    /// up-to-date one is promoted (with one replica there is nothing to choose and nobody is asked).
-    /// </summary>
-    private async Task<Func<string, int, long>?> CandidateOffsetsAsync(ShardMap current, List<ClusterMember> members, CancellationToken token)
-    {
-        var live = members.ToDictionary(m => m.Id);
-        var candidates = new HashSet<string>();
-        foreach (var shard in current.Shards)
-        {
-            if (shard.Primary is null || live.TryGetValue(shard.Primary, out var primary) && current.Member(shard.Primary)?.Incarnation == primary.Incarnation) continue;
-            var alive = shard.Replicas.Where(r => live.TryGetValue(r, out var m) && current.Member(r)?.Incarnation == m.Incarnation).ToList();
-            if (alive.Count > 1) candidates.UnionWith(alive);
-        }
-        if (candidates.Count == 0) return null;
-        var answers = await Task.WhenAll(candidates.Select(async id =>
-            (Id: id, Offsets: await PeerQuery.PerShardAsync(live[id].Host, live[id].Port, _settings.Password, PeerQuery.Offsets, TimeSpan.FromMilliseconds(500), token))));
-        var byMember = answers.Where(a => a.Offsets is not null).ToDictionary(a => a.Id, a => a.Offsets!);
-        return (member, shard) => byMember.TryGetValue(member, out var offsets) && shard < offsets.Length ? offsets[shard] : -1;
-    }
-
     private void OnHandoffReady(int shard, string target)
     {
         var token = _stop.Token;
         _ = Task.Run(async () =>
         {
-            for (int attempt = 0; attempt < 20 && !token.IsCancellationRequested; attempt++)
+            // told again until the map shows the shard moved: a coordinator that moved meanwhile learns it too
+            for (int attempt = 0; attempt < 40 && !token.IsCancellationRequested; attempt++)
             {
-                try
-                {
-                    await _etcd.PutAsync(_handoffPrefix + shard, Encoding.UTF8.GetBytes(target), 0, token);
-                    return;
-                }
-                catch (Exception) when (!token.IsCancellationRequested)
-                {
-                    await Task.Delay(250, token);
-                }
+                var topology = Topology;
+                if (attempt > 0 && topology is not null && topology.Map.Shards[shard].MigratingTo is null) return;
+                _coordinator?.Tell(new HandoffReady(shard, target));
+                try { await Task.Delay(250, token); } catch (OperationCanceledException) { return; }
             }
         }, token);
     }
 
     // ------------------------------------------------------------------ leaving
 
-    /// <summary>Moves every shard this node holds to the others, then leaves; false when that did not finish in time.</summary>
+    /// <summary>Moves every shard this node holds to the others, then leaves the Akka cluster; false when the hand-off did not finish in time.</summary>
     public async Task<bool> LeaveAsync(TimeSpan timeout, CancellationToken cancellation = default)
     {
         _leaving = true;
@@ -437,7 +334,6 @@ public sealed partial class ClusterAgent : IAsyncDisposable
         bool emptied = false;
         try
         {
-            await _etcd.PutAsync(_leavingPrefix + _settings.Self.Id, Encoding.UTF8.GetBytes("leaving"), Volatile.Read(ref _lease), cancellation);
             while (DateTime.UtcNow < deadline && !cancellation.IsCancellationRequested)
             {
                 var topology = Topology;
@@ -448,36 +344,46 @@ public sealed partial class ClusterAgent : IAsyncDisposable
                 }
                 // the last node has nobody to hand its shards to: it leaves at once
                 if (topology is not null && topology.Map.Members.All(m => m.Id == _settings.Self.Id)) break;
-                await Task.Delay(100, cancellation);
+                if (System is null || !IsUp && topology is null) break;
+                _coordinator?.Tell(new LeaveRequest(_settings.Self.Id));
+                await Task.Delay(250, cancellation);
             }
         }
         catch (OperationCanceledException) when (cancellation.IsCancellationRequested)
         {
-            // the caller cannot wait any longer (a host's shutdown timeout): resign anyway, so the shards not handed
-            // off yet fail over now rather than when the lease expires
+            // the caller cannot wait any longer (a host's shutdown timeout): leave anyway, so the shards not handed
+            // off yet fail over now rather than after the failure detector notices
         }
-        await ResignAsync();
+        await ExitAsync(TimeSpan.FromSeconds(10));
         return emptied;
     }
 
-    /// <summary>Gives the lease back, so the member record and leader key go at once rather than at expiry.</summary>
-    private async Task ResignAsync()
+    /// <summary>Akka's graceful leave: Leaving, Exiting, Removed, then the system stops (coordinated shutdown).</summary>
+    private async Task ExitAsync(TimeSpan timeout)
     {
+        _leaving = true;
         _stop.Cancel();
         Guard.Lost();
-        try { await _etcd.RevokeLeaseAsync(Volatile.Read(ref _lease)); }
-        catch (Exception) { /* etcd gone: the lease expires on its own */ }
+        if (System is not { } system) return;
+        var shutdown = CoordinatedShutdown.Get(system).Run(CoordinatedShutdown.ClusterLeavingReason.Instance);
+        await Task.WhenAny(shutdown, Task.Delay(timeout));
+        if (!system.WhenTerminated.IsCompleted)
+        {
+            await system.Terminate();
+        }
     }
 
     public async ValueTask DisposeAsync()
     {
+        _leaving = true;
         if (!_stop.IsCancellationRequested) _stop.Cancel();
-        foreach (var loop in _loops)
-        {
-            try { await loop; } catch (OperationCanceledException) { }
-        }
+        try { await _watch; } catch (OperationCanceledException) { }
         _hub.HandoffReady -= OnHandoffReady;
-        _etcd.Dispose();
+        if (System is { } system && !system.WhenTerminated.IsCompleted)
+        {
+            // a stop without a leave (SIGINT, a host stopping without leave): the others fail this node over
+            await Task.WhenAny(system.Terminate(), Task.Delay(TimeSpan.FromSeconds(5)));
+        }
         _stop.Dispose();
     }
 }

@@ -1,16 +1,15 @@
 using System.Text;
 using AkkaCache.Cluster.ControlPlane;
-using AkkaCache.Cluster.Etcd;
 using AkkaCache.Protocol;
 using AkkaCache.Server.Network;
 
 namespace AkkaCache.Server.Commands;
 
 /// <summary>
-/// What the <c>akkacache</c> operations tool asks of a node beyond the Redis commands: AC.CLUSTERSTATE (the control
-/// plane as etcd holds it, as JSON), CLUSTER DOWN (declare another member dead now), AC.SHARDPIN / AC.SHARDUNPIN
-/// (operator shard placement) and AC.FENCE (node to node, from CLUSTER DOWN). Those that talk to etcd defer their
-/// reply; none is on a data path.
+/// What the <c>akkacache</c> operations tool asks of a node beyond the Redis commands: AC.CLUSTERSTATE (members as
+/// Akka sees them, the coordinator and the map, as JSON), CLUSTER DOWN (Akka's Down of another member), CLUSTER JOIN
+/// (Akka's Join), AC.SHARDPIN / AC.SHARDUNPIN (operator shard placement, through the map coordinator). Those that ask
+/// the coordinator defer their reply; none is on a data path.
 /// </summary>
 internal static class AdminCommands
 {
@@ -19,17 +18,15 @@ internal static class AdminCommands
     public static void Register(List<CommandDefinition> list)
     {
         list.Add("AC.CLUSTERSTATE", 1, CommandFlags.Stale, 0, 0, 0, ClusterState, "cluster",
-            "Returns the cluster's members, leader, epoch and shard map as etcd holds them now, as JSON (for the akkacache tool).");
+            "Returns the cluster's members (Akka status and roles), coordinator, epoch and shard map as this node sees them, as JSON (for the akkacache tool).");
         list.Add("AC.SHARDPIN", 3, CommandFlags.Stale, 0, 0, 0, Pin, "cluster",
-            "Pins a shard to a member: the leader moves it there and keeps it there (akkacache shards move).");
+            "Pins a shard to a member: the coordinator moves it there and keeps it there (akkacache shards move).");
         list.Add("AC.SHARDUNPIN", 2, CommandFlags.Stale, 0, 0, 0, Pin, "cluster",
             "Lets the balancer move a pinned shard again; 1 if it was pinned, else 0.");
-        list.Add(ClusterAgent.FenceCommand, 2, CommandFlags.Stale | CommandFlags.Fast, 0, 0, 0, Fence, "cluster",
-            "Stops this node serving at once: another node declared it down and revoked its lease (node to node, CLUSTER DOWN).");
     }
 
     private static void ClusterState(ClientSession session, in Request request) =>
-        DeferToEtcd(session, async agent => session.Writer.WriteBulkString((await agent.ReadStateAsync()).ToJson()));
+        DeferToAgent(session, async agent => session.Writer.WriteBulkString((await agent.ReadStateAsync()).ToJson()));
 
     /// <summary>AC.SHARDPIN shard member-id: +OK; AC.SHARDUNPIN shard: 1 if it was pinned, else 0.</summary>
     private static void Pin(ClientSession session, in Request request)
@@ -42,21 +39,18 @@ internal static class AdminCommands
         int shard = (int)parsed;
         if (request.Count == 2)
         {
-            DeferToEtcd(session, async agent => session.Writer.WriteInteger(await agent.UnpinAsync(shard) ? 1 : 0));
+            DeferToAgent(session, async agent => session.Writer.WriteInteger(await agent.UnpinAsync(shard) ? 1 : 0));
             return;
         }
         string member = Encoding.UTF8.GetString(request[2]);
-        DeferToEtcd(session, async agent =>
+        DeferToAgent(session, async agent =>
         {
             await agent.PinAsync(shard, member);
             session.Writer.WriteOk();
         });
     }
 
-    /// <summary>
-    /// CLUSTER DOWN member-id: +FENCED when the member's lease was revoked and it confirmed it stopped serving, +OK when
-    /// revoked but it did not answer, +ALREADYDOWN when it had no lease left; an error for an unknown id.
-    /// </summary>
+    /// <summary>CLUSTER DOWN member-id: +OK when Akka's Down was issued, +ALREADYDOWN when it is down or gone already; an error for an unknown id.</summary>
     public static void Down(ClientSession session, in Request request)
     {
         if (request.Count != 3)
@@ -66,15 +60,12 @@ internal static class AdminCommands
         }
         string member = Encoding.UTF8.GetString(request[2]);
         string shown = ClientSession.Printable(request[2], 128);
-        DeferToEtcd(session, async agent =>
+        DeferToAgent(session, async agent =>
         {
             switch (await agent.DownAsync(member))
             {
                 case DownOutcome.Unknown:
                     session.Writer.WriteError($"ERR unknown node '{shown}'");
-                    break;
-                case DownOutcome.RevokedAndFenced:
-                    session.Writer.WriteSimpleString("FENCED");
                     break;
                 case DownOutcome.AlreadyDown:
                     session.Writer.WriteSimpleString("ALREADYDOWN");
@@ -86,27 +77,28 @@ internal static class AdminCommands
         });
     }
 
-    private static void Fence(ClientSession session, in Request request)
+    /// <summary>CLUSTER JOIN host:cluster-port: Akka's Join of this node to the cluster of that seed; +OK once asked.</summary>
+    public static void Join(ClientSession session, in Request request)
     {
-        if (session.Node.Cluster is not { } agent)
+        if (request.Count != 3)
         {
-            session.Writer.WriteError(Disabled);
+            session.Writer.WriteError("ERR wrong number of arguments for 'cluster|join' command");
             return;
         }
-        if (!RespNumbers.TryParseInt64(request[1], out long incarnation))
+        string address = Encoding.UTF8.GetString(request[2]);
+        DeferToAgent(session, agent =>
         {
-            session.Writer.WriteError("ERR invalid incarnation");
-            return;
-        }
-        if (agent.Fence(incarnation)) session.Writer.WriteOk();
-        else session.Writer.WriteError("ERR not this node's current incarnation");
+            agent.JoinSeed(address);
+            session.Writer.WriteOk();
+            return Task.CompletedTask;
+        });
     }
 
     /// <summary>
-    /// Runs <paramref name="work"/> after the reply is deferred; a refused order (<see cref="ArgumentException"/>) and an
-    /// unreachable etcd become error replies.
+    /// Runs <paramref name="work"/> after the reply is deferred; a refused order (<see cref="ArgumentException"/>), a
+    /// coordinator that does not answer and a node between incarnations become error replies.
     /// </summary>
-    private static void DeferToEtcd(ClientSession session, Func<ClusterAgent, Task> work)
+    private static void DeferToAgent(ClientSession session, Func<ClusterAgent, Task> work)
     {
         if (session.Node.Cluster is not { } agent)
         {
@@ -123,9 +115,9 @@ internal static class AdminCommands
             {
                 session.Writer.WriteError("ERR " + e.Message);
             }
-            catch (Exception e) when (e is HttpRequestException or TaskCanceledException or EtcdException)
+            catch (Exception e) when (e is TimeoutException or InvalidOperationException or TaskCanceledException)
             {
-                session.Writer.WriteError($"CLUSTERDOWN cannot reach etcd at {agent.Settings.Etcd}: {e.Message.ReplaceLineEndings(" ")}");
+                session.Writer.WriteError($"CLUSTERDOWN {e.Message.ReplaceLineEndings(" ")}");
             }
         });
     }

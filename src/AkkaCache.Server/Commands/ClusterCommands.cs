@@ -57,7 +57,8 @@ internal static class ClusterCommands
         }
         if (agent is null)
         {
-            session.Writer.WriteError(Disabled);
+            // a cluster node that has not started joining is no standalone node: a client must not take it for one
+            session.Writer.WriteError(session.Node.IsClusterMode ? "CLUSTERDOWN The cluster is down" : Disabled);
             return;
         }
         var topology = agent.Topology ?? EmptyTopology(session);
@@ -74,6 +75,7 @@ internal static class ClusterCommands
         else if (Ascii.EqualsIgnoreCase(sub, "COUNTKEYSINSLOT"u8)) KeysInSlot(session, request, count: true);
         else if (Ascii.EqualsIgnoreCase(sub, "GETKEYSINSLOT"u8)) KeysInSlot(session, request, count: false);
         else if (Ascii.EqualsIgnoreCase(sub, "DOWN"u8)) AdminCommands.Down(session, request);
+        else if (Ascii.EqualsIgnoreCase(sub, "JOIN"u8)) AdminCommands.Join(session, request);
         else if (Ascii.EqualsIgnoreCase(sub, "LEAVE"u8))
         {
             session.Node.RequestLeave();

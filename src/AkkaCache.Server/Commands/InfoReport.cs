@@ -129,7 +129,7 @@ internal static class InfoReport
             Field("redis_git_sha1", "00000000");
             Field("redis_git_dirty", 0);
             Field("redis_build_id", "0");
-            Field("redis_mode", node.Cluster is null ? "standalone" : "cluster");
+            Field("redis_mode", node.IsClusterMode ? "cluster" : "standalone");
             Field("os", OsDescription());
             Field("arch_bits", IntPtr.Size * 8);
             Field("monotonic_clock", "POSIX clock_gettime");
@@ -400,7 +400,7 @@ internal static class InfoReport
         if ((sections & Section.Cluster) != 0)
         {
             Header("Cluster");
-            Field("cluster_enabled", node.Cluster is null ? 0 : 1);
+            Field("cluster_enabled", node.IsClusterMode ? 1 : 0);
             if (node.Cluster is { } agent)
             {
                 var stats = node.Replication!.Stats();

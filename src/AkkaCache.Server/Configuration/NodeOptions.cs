@@ -115,12 +115,25 @@ public sealed class NodeOptions
     /// </summary>
     public bool InlineSocketCompletions { get; set; } = true;
 
-    /// <summary>"yes" joins the cluster named <see cref="ClusterName"/> through etcd; "no" runs standalone.</summary>
+    /// <summary>"yes" joins the Akka cluster named <see cref="ClusterName"/> through <see cref="SeedNodes"/>; "no" runs standalone.</summary>
     public string ClusterEnabled { get; set; } = "no";
 
-    /// <summary>etcd's client URL (its JSON gateway), e.g. http://127.0.0.1:2379.</summary>
-    public string Etcd { get; set; } = "http://127.0.0.1:2379";
+    /// <summary>The Akka.Remote port; 0 = the client port + 10000 (as Redis's cluster bus).</summary>
+    public int ClusterPort { get; set; }
 
+    /// <summary>host:cluster-port of the seed nodes, comma-separated; empty: this node is its own seed.</summary>
+    public string SeedNodes { get; set; } = "";
+
+    /// <summary>The Akka split brain resolver's strategy: keep-majority, static-quorum, keep-oldest or down-all.</summary>
+    public string SplitBrainResolver { get; set; } = "keep-majority";
+
+    /// <summary>static-quorum's quorum size (required with that strategy).</summary>
+    public int StaticQuorumSize { get; set; }
+
+    /// <summary>A HOCON file over the node's Akka defaults (hocon/akkacache.conf); the switches still win.</summary>
+    public string? AkkaConfig { get; set; }
+
+    /// <summary>The Akka actor system's name: clusters with different names never merge.</summary>
     public string ClusterName { get; set; } = "akkacache";
 
     /// <summary>This node's name in the cluster; defaults to its announced endpoint.</summary>
@@ -134,9 +147,6 @@ public sealed class NodeOptions
     /// <summary>Replicas per shard (each on another node, in another zone when zones are given).</summary>
     public int Replicas { get; set; } = 1;
 
-    /// <summary>Seconds of the member lease: the longest a dead node keeps its shards before failover.</summary>
-    public int ClusterLeaseTtl { get; set; } = 3;
-
     /// <summary>Shards moving between nodes at once during a rebalance.</summary>
     public int ClusterMaxShardsInFlight { get; set; } = 4;
 
@@ -147,6 +157,17 @@ public sealed class NodeOptions
 
     /// <summary>"yes": a node forwards requests for shards it does not own to the owner instead of redirecting.</summary>
     public string ClusterProxy { get; set; } = "no";
+
+    public IReadOnlyList<string> SeedNodeList => SeedNodes.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+
+    public AkkaCache.Cluster.Membership.DowningStrategy DowningStrategy => SplitBrainResolver.Trim().ToLowerInvariant() switch
+    {
+        "keep-majority" => AkkaCache.Cluster.Membership.DowningStrategy.KeepMajority,
+        "static-quorum" => AkkaCache.Cluster.Membership.DowningStrategy.StaticQuorum,
+        "keep-oldest" => AkkaCache.Cluster.Membership.DowningStrategy.KeepOldest,
+        "down-all" => AkkaCache.Cluster.Membership.DowningStrategy.DownAll,
+        _ => throw new InvalidOperationException($"Invalid {SectionName}:SplitBrainResolver '{SplitBrainResolver}': expected keep-majority, static-quorum, keep-oldest or down-all."),
+    };
 
     public bool IsClusterEnabled => YesNo(ClusterEnabled, nameof(ClusterEnabled));
     public bool IsClusterProxy => YesNo(ClusterProxy, nameof(ClusterProxy));
@@ -207,14 +228,23 @@ public sealed class NodeOptions
         if (!IsClusterEnabled) return;
         _ = IsClusterProxy;
         _ = ClusterSnapshotRateBytes;
-        if (!Uri.TryCreate(Etcd, UriKind.Absolute, out var etcd) || etcd.Scheme is not ("http" or "https"))
-            throw new InvalidOperationException($"Invalid {SectionName}:Etcd '{Etcd}': expected a URL like http://127.0.0.1:2379.");
-        if (string.IsNullOrWhiteSpace(ClusterName) || ClusterName.Contains('/'))
-            throw new InvalidOperationException($"Invalid {SectionName}:ClusterName '{ClusterName}': expected a name without '/'.");
+        if (string.IsNullOrEmpty(ClusterName) || !char.IsAsciiLetterOrDigit(ClusterName[0]) || !ClusterName.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_'))
+            throw new InvalidOperationException($"Invalid {SectionName}:ClusterName '{ClusterName}': expected letters, digits, '-' and '_', starting with a letter or digit (it names the Akka actor system).");
+        if (ClusterPort is < 0 or > 65535) throw new InvalidOperationException($"Invalid {SectionName}:ClusterPort {ClusterPort}: expected 0 (client port + 10000) or 1..65535.");
+        foreach (var seed in SeedNodeList)
+        {
+            int colon = seed.LastIndexOf(':');
+            if (colon <= 0 || !int.TryParse(seed.AsSpan(colon + 1), out int seedPort) || seedPort is < 1 or > 65535)
+                throw new InvalidOperationException($"Invalid {SectionName}:SeedNodes '{SeedNodes}': expected host:cluster-port[,host:cluster-port...].");
+        }
+        _ = DowningStrategy;
+        if (DowningStrategy == AkkaCache.Cluster.Membership.DowningStrategy.StaticQuorum && StaticQuorumSize < 1)
+            throw new InvalidOperationException($"Invalid {SectionName}:StaticQuorumSize {StaticQuorumSize}: static-quorum needs a quorum size of 1 or more.");
+        if (AkkaConfig is not null && !File.Exists(AkkaConfig))
+            throw new InvalidOperationException($"Invalid {SectionName}:AkkaConfig '{AkkaConfig}': no such file.");
         if (NodeId is not null && (NodeId.Length == 0 || NodeId.Any(c => c is '/' or ' ' || char.IsControl(c))))
             throw new InvalidOperationException($"Invalid {SectionName}:NodeId '{NodeId}': expected a name without spaces or '/'.");
         if (Replicas is < 0 or > 5) throw new InvalidOperationException($"Invalid {SectionName}:Replicas {Replicas}: expected 0..5.");
-        if (ClusterLeaseTtl is < 2 or > 60) throw new InvalidOperationException($"Invalid {SectionName}:ClusterLeaseTtl {ClusterLeaseTtl}: expected 2..60 seconds.");
         if (ClusterMaxShardsInFlight < 1) throw new InvalidOperationException($"Invalid {SectionName}:ClusterMaxShardsInFlight {ClusterMaxShardsInFlight}.");
     }
 

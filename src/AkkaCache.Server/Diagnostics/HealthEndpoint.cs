@@ -95,7 +95,7 @@ internal sealed class HealthEndpoint : IAsyncDisposable
 
     /// <summary>Standalone: serving. In a cluster: serving with a shard map and a lease the node can vouch for, and not leaving.</summary>
     internal static bool IsReady(NodeStatus status) =>
-        !status.IsStopped && status.CanServe && (!status.IsClustered || (status.HasTopology && status.LeaseValid && !status.IsLeaving));
+        !status.IsStopped && status.CanServe && (!status.IsClustered || (status.IsMember && status.HasTopology && status.LeaseValid && !status.IsLeaving));
 
     private static byte[] ReadinessBody(NodeStatus status, bool ready)
     {
@@ -108,6 +108,7 @@ internal sealed class HealthEndpoint : IAsyncDisposable
             json.WriteBoolean("clustered", status.IsClustered);
             if (status.IsClustered)
             {
+                json.WriteBoolean("member", status.IsMember);
                 json.WriteBoolean("has_topology", status.HasTopology);
                 json.WriteBoolean("lease_valid", status.LeaseValid);
                 json.WriteBoolean("leaving", status.IsLeaving);

@@ -41,7 +41,14 @@ internal sealed partial class ClientSession
     private bool CheckSlot(CommandDefinition command, in Request request)
     {
         _routedSlot = -1;
-        if (_node.Cluster is null || !command.HasKeys || (command.Flags & CommandFlags.ClusterInternal) != 0) return true;
+        if (!_node.IsClusterMode || !command.HasKeys || (command.Flags & CommandFlags.ClusterInternal) != 0) return true;
+        if (_node.Cluster is null)
+        {
+            // cluster mode, before the control plane exists: never a standalone node, not even for a moment
+            Writer.WriteError("CLUSTERDOWN The cluster is down");
+            if (InTransaction) TransactionFailed = true;
+            return false;
+        }
         int last = command.LastKeyIndex(request.Count);
         int slot = -1;
         for (int i = command.FirstKey; i <= last; i += command.Step)
@@ -160,7 +167,7 @@ internal sealed partial class ClientSession
     public bool Leads(int shard)
     {
         var agent = _node.Cluster;
-        return agent is null || agent.Topology?.RoleOf(shard) == ShardRole.Primary;
+        return agent is null ? !_node.IsClusterMode : agent.Topology?.RoleOf(shard) == ShardRole.Primary;
     }
 
     private HashSet<int>? _rejectedShards;   // a replication link's shards whose records were refused until the next sync

@@ -54,15 +54,16 @@ public sealed partial class NodeProcess : IAsyncDisposable
         return new NodeProcess(process, id, port);
     }
 
-    /// <summary>Starts a cluster node on a free port.</summary>
-    public static NodeProcess StartClusterNode(Uri etcd, string cluster, string id, int? port = null, IEnumerable<string>? extra = null)
+    /// <summary>Starts a cluster node on free ports (client and cluster port), seeded by <paramref name="seedNodes"/>.</summary>
+    public static NodeProcess StartClusterNode(string seedNodes, string cluster, string id, int? port = null, int? clusterPort = null, IEnumerable<string>? extra = null)
     {
         int p = port ?? FreePort();
         string[] args =
         [
             "--port", p.ToString(CultureInfo.InvariantCulture),
             "--cluster-enabled", "yes",
-            "--etcd", etcd.ToString(),
+            "--cluster-port", (clusterPort ?? FreePort()).ToString(CultureInfo.InvariantCulture),
+            "--seed-nodes", seedNodes,
             "--cluster-name", cluster,
             "--node-id", id,
             "--announce", $"127.0.0.1:{p}",

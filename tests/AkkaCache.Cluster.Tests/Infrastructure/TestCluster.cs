@@ -4,22 +4,29 @@ using AkkaCache.Protocol;
 
 namespace AkkaCache.Cluster.Tests.Infrastructure;
 
-/// <summary>A real etcd and real node processes forming one cluster, all stopped and cleaned up on dispose.</summary>
+/// <summary>Real node processes forming one Akka cluster through seed nodes, all stopped and cleaned up on dispose.</summary>
 public sealed partial class TestCluster : IAsyncDisposable
 {
     private readonly List<string> _extraArgs;
     private int _nextId;
 
-    private TestCluster(EtcdServer etcd, IEnumerable<string> extraArgs)
+    private TestCluster(IEnumerable<string> extraArgs)
     {
-        Etcd = etcd;
         _extraArgs = [.. extraArgs];
         int pass = _extraArgs.IndexOf("--requirepass");
         Password = pass >= 0 ? _extraArgs[pass + 1] : null;
         Name = "t" + Guid.NewGuid().ToString("N")[..8];
+        _seedPorts = [NodeProcess.FreePort(), NodeProcess.FreePort()];
+        SeedNodes = string.Join(",", _seedPorts.Select(p => $"127.0.0.1:{p}"));
     }
 
-    public EtcdServer Etcd { get; }
+    /// <summary>
+    /// host:cluster-port of the seed nodes every node is started with: the cluster ports of the first two nodes, so a
+    /// first node restarted while the others run joins them instead of forming a cluster of its own.
+    /// </summary>
+    public string SeedNodes { get; }
+
+    private readonly int[] _seedPorts;
 
     /// <summary>The nodes' requirepass, when the cluster was started with one.</summary>
     public string? Password { get; }
@@ -28,14 +35,15 @@ public sealed partial class TestCluster : IAsyncDisposable
 
     public IEnumerable<NodeProcess> Running => Nodes.Where(n => !n.HasExited);
 
-    /// <summary>Starts etcd and <paramref name="nodes"/> nodes; extra switches go to every node (e.g. --shards 64).</summary>
+    /// <summary>Starts <paramref name="nodes"/> nodes at once, seeded by the first; extra switches go to every node (e.g. --shards 64).</summary>
     public static async Task<TestCluster> StartAsync(int nodes, params string[] extraArgs)
     {
-        var etcd = await EtcdServer.StartAsync();
-        var cluster = new TestCluster(etcd, extraArgs);
+        var cluster = new TestCluster(extraArgs);
         try
         {
-            for (int i = 0; i < nodes; i++) await cluster.AddNodeAsync(wait: false);
+            var started = new List<NodeProcess>();
+            for (int i = 0; i < nodes; i++) started.Add(cluster.StartNode());
+            foreach (var node in started) await node.WaitReadyAsync();
             await cluster.WaitStableAsync();
         }
         catch
@@ -46,10 +54,18 @@ public sealed partial class TestCluster : IAsyncDisposable
         return cluster;
     }
 
+    /// <summary>Starts one more node (seeded like the others) without waiting for it.</summary>
+    public NodeProcess StartNode(params string[] extraArgs)
+    {
+        int port = NodeProcess.FreePort(), clusterPort = _nextId < _seedPorts.Length ? _seedPorts[_nextId] : NodeProcess.FreePort();
+        var node = NodeProcess.StartClusterNode(SeedNodes, Name, $"node-{_nextId++}", port, clusterPort, extra: [.. _extraArgs, .. extraArgs]);
+        Nodes.Add(node);
+        return node;
+    }
+
     public async Task<NodeProcess> AddNodeAsync(bool wait = true, params string[] extraArgs)
     {
-        var node = NodeProcess.StartClusterNode(Etcd.ClientUrl, Name, $"node-{_nextId++}", extra: [.. _extraArgs, .. extraArgs]);
-        Nodes.Add(node);
+        var node = StartNode(extraArgs);
         await node.WaitReadyAsync();
         if (wait) await WaitStableAsync();
         return node;
@@ -79,6 +95,22 @@ public sealed partial class TestCluster : IAsyncDisposable
             }
             return epochs.Count == 1;
         }, "a stable cluster map: " + last, deadline ?? TimeSpan.FromSeconds(90));
+    }
+
+    /// <summary>Until no running node has a replication stream behind: every write so far is on its replicas.</summary>
+    public async Task WaitReplicatedAsync(TimeSpan? deadline = null)
+    {
+        string last = "";
+        await Poll.UntilAsync(async () =>
+        {
+            foreach (var node in Running.ToList())
+            {
+                var info = await QueryAsync(node, Password, ["INFO", "replication"]);
+                last = $"{node.Id}: {info}";
+                if (Field(info, "akkacache_repl_lag_writes") != "0") return false;
+            }
+            return true;
+        }, "every replica caught up: " + last, deadline ?? TimeSpan.FromSeconds(60));
     }
 
     public static async Task<string> InfoAsync(NodeProcess node) => await TextAsync(node, "CLUSTER", "INFO");
@@ -135,6 +167,5 @@ public sealed partial class TestCluster : IAsyncDisposable
         var logs = Path.Combine(Path.GetTempPath(), "akkacache-test-logs");
         Directory.CreateDirectory(logs);
         foreach (var node in Nodes) await File.WriteAllTextAsync(Path.Combine(logs, $"{Name}-{node.Id}.log"), node.Output);
-        await Etcd.DisposeAsync();
     }
 }
