@@ -10,7 +10,6 @@ need_packages=()
 
 check_tools() {
   command -v redis-cli >/dev/null 2>&1 || need_packages+=(redis-tools)
-  command -v etcd >/dev/null 2>&1 || need_packages+=(etcd-server)
 }
 
 install_deps() {
@@ -25,11 +24,9 @@ install_deps() {
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -qq
   apt-get install -y -qq --no-install-recommends "${need_packages[@]}" >/dev/null
-  # Debian starts redis-server and etcd on install (etcd on 127.0.0.1:2379); the tests start their own on free ports, so keep
-  # the machine quiet and port 2379 free for deploy/local-cluster.sh
+  # Debian starts redis-server on install; the tests start their own nodes on free ports, so keep the machine quiet
   if command -v systemctl >/dev/null 2>&1; then
     systemctl stop redis-server >/dev/null 2>&1 || true
-    systemctl stop etcd >/dev/null 2>&1 || true
   fi
 }
 
@@ -46,7 +43,7 @@ case "${1:-build}" in
     log=$(mktemp)
     set +e
     # one test project at a time (-m:1): the client, hosting and cluster tests all start real node processes and
-    # etcd, and on two cores concurrent clusters would only make each other's timing worse
+    # clusters, and on two cores concurrent clusters would only make each other's timing worse
     dotnet test AkkaCache.sln -c Release --no-build -m:1 --blame-hang-timeout 10m 2>&1 | tee "$log"
     status=${PIPESTATUS[0]}
     set -e

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
-# Cluster figures on loopback, one etcd and AkkaCache node processes (bench/README.md quotes the output):
+# Cluster figures on loopback, AkkaCache node processes joined through seed nodes (bench/README.md quotes the output):
+#   0. formation: from the start of the last of 3 nodes (all started at once) to cluster_state:ok on every node
 #   1. failover: kill -9 of a primary; time until a write to a key it led succeeds through the survivors
-#      (redis-cli -c, polled every few ms), ROUNDS kills per lease TTL (the default 3 s, then 2 s, etcd's minimum)
+#      (redis-cli -c, polled every few ms), ROUNDS kills of a node that is not the coordinator (node 1) and ROUNDS of
+#      the coordinator (node 0, the oldest: its singleton moves too), with the shipped hocon/akkacache.conf
 #   2. shards moved when a 4th node joins 3 (ideal: a quarter of 1024)
 #   3. throughput of 3 nodes with redis-benchmark --cluster (SET then GET, -c 50 -d 64 -r KEYS) before, during
 #      and after that join, as back-to-back short runs; a run counts as "during" if shards were in flight when it
@@ -13,7 +15,6 @@ ROUNDS=${1:-3}
 KEYS=${KEYS:-1000000}
 RUN_REQUESTS=${RUN_REQUESTS:-200000}
 WORK=$(mktemp -d)
-ETCD_PORT=${ETCD_PORT:-23790}
 SERVER=src/AkkaCache.Server/bin/Release/net10.0/akkacache-server
 PIDS=()
 declare -A NODE_PID
@@ -25,23 +26,11 @@ cleanup() {
 }
 trap cleanup EXIT
 
-command -v etcd >/dev/null || { echo "cluster.sh: etcd missing (./build.sh deps)" >&2; exit 1; }
 command -v redis-benchmark >/dev/null || { echo "cluster.sh: redis-tools missing (./build.sh deps)" >&2; exit 1; }
 dotnet build -c Release src/AkkaCache.Server >/dev/null
 
 now_ms() { date +%s%3N; }
 
-. bench/etcd.sh
-
-start_node() { # index cluster-name lease-ttl
-  local port=$((7200 + $1))
-  "$SERVER" --port "$port" --cluster-enabled yes --etcd "http://127.0.0.1:$ETCD_PORT" --cluster-name "$2" \
-    --node-id "node-$1" --announce "127.0.0.1:$port" --cluster-lease-ttl "$3" >"$WORK/node-$1.log" 2>&1 &
-  PIDS+=($!)
-  NODE_PID[$1]=$!
-  for _ in $(seq 1 200); do redis-cli -p "$port" PING 2>/dev/null | grep -q PONG && return 0; sleep 0.05; done
-  echo "cluster.sh: node $1 did not start" >&2; cat "$WORK/node-$1.log" >&2; exit 1
-}
 
 info_field() { redis-cli -p "$1" CLUSTER INFO 2>/dev/null | tr -d '\r' | awk -F: -v f="$2" '$1 == f { print $2 }'; }
 
@@ -65,34 +54,59 @@ stop_cluster() {
 median() { grep -E '^[0-9.]+$' | sort -n | awk '{ v[NR] = $1 } END { if (NR == 0) print "n/a"; else if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 
 # ---------------------------------------------------------------- 1. failover time
-failover_round() { # ttl round
-  start_etcd
-  local name="failover-$1-$2"
-  for i in 0 1 2; do start_node "$i" "$name" "$1"; done
+# ---------------------------------------------------------------- 0. formation
+formation_round() { # round
+  local name="formation-$1" start
+  start_node 0 "$name"; start_node 1 "$name"; start_node 2 "$name"
+  start=$(now_ms)
+  for p in 7200 7201 7202; do
+    until [ "$(info_field $p cluster_state)" = ok ] && [ "$(info_field $p cluster_known_nodes)" = 3 ]; do sleep 0.02; done
+  done
+  echo $(( $(now_ms) - start ))
+  stop_cluster
+}
+
+start_node() { # index cluster-name: returns once the node listens
+  local port=$((7200 + $1))
+  "$SERVER" --port "$port" --cluster-enabled yes --cluster-port $((port + 10000)) --seed-nodes 127.0.0.1:17200,127.0.0.1:17201 \
+    --cluster-name "$2" --node-id "node-$1" --announce "127.0.0.1:$port" >"$WORK/node-$1.log" 2>&1 &
+  PIDS+=($!)
+  NODE_PID[$1]=$!
+  for _ in $(seq 1 400); do redis-cli -p "$port" PING 2>/dev/null | grep -q PONG && return 0; sleep 0.02; done
+  echo "cluster.sh: node $1 did not start" >&2; cat "$WORK/node-$1.log" >&2; exit 1
+}
+
+formation=()
+for round in $(seq 1 "$ROUNDS"); do formation+=("$(formation_round "$round")"); done
+FORMATION="$(printf '%s\n' "${formation[@]}" | median) ms (runs: ${formation[*]})"
+
+# ---------------------------------------------------------------- 1. failover time
+failover_round() { # victim round
+  local name="failover-$1-$2" victim_port=$((7200 + $1)) other_port=7202
+  for i in 0 1 2; do start_node "$i" "$name"; done
   wait_stable 7200 3
-  # a key node 1 leads, found by asking node 1 directly
+  # a key the victim leads, found by asking it directly
   local key
   for n in $(seq 1 100000); do
-    if [ "$(redis-cli -p 7201 SET "probe:$n" before 2>/dev/null)" = OK ]; then key="probe:$n"; break; fi
+    if [ "$(redis-cli -p $victim_port SET "probe:$n" before 2>/dev/null)" = OK ]; then key="probe:$n"; break; fi
   done
-  redis-cli -p 7201 WAIT 1 1000 >/dev/null
+  redis-cli -p $victim_port WAIT 1 1000 >/dev/null
   local start; start=$(now_ms)
-  kill -9 "${NODE_PID[1]}"
-  until [ "$(redis-cli -c -p 7200 SET "$key" after 2>/dev/null)" = OK ]; do sleep 0.005; done
+  kill -9 "${NODE_PID[$1]}"
+  until [ "$(redis-cli -c -p $other_port SET "$key" after 2>/dev/null)" = OK ]; do sleep 0.005; done
   echo $(( $(now_ms) - start ))
   stop_cluster
 }
 
 declare -A FAILOVER
-for ttl in 3 2; do
+for victim in 1 0; do
   values=()
-  for round in $(seq 1 "$ROUNDS"); do values+=("$(failover_round "$ttl" "$round")"); done
-  FAILOVER[$ttl]="$(printf '%s\n' "${values[@]}" | median) ms (runs: ${values[*]})"
+  for round in $(seq 1 "$ROUNDS"); do values+=("$(failover_round "$victim" "$round")"); done
+  FAILOVER[$victim]="$(printf '%s\n' "${values[@]}" | median) ms (runs: ${values[*]})"
 done
 
 # ---------------------------------------------------------------- 2 + 3. join: shards moved, throughput before/during/after
-start_etcd
-for i in 0 1 2; do start_node "$i" join 3; done
+for i in 0 1 2; do start_node "$i" join; done
 wait_stable 7200 3
 redis-benchmark --cluster -p 7200 -c 50 -d 64 -r "$KEYS" -t set -n "$KEYS" -q >/dev/null 2>&1 # load the keyspace
 
@@ -110,7 +124,7 @@ before=()
 for _ in $(seq 1 "$ROUNDS"); do before+=("$(bench_run)"); done
 
 slot_owner_map >"$WORK/owners.before"
-start_node 3 join 3
+start_node 3 join
 during=()
 while true; do
   m1=$(info_field 7200 cluster_shards_migrating); m1=${m1:-0}
@@ -134,8 +148,9 @@ set_after=$(printf '%s\n' "${after[@]}" | column 1 | median); get_after=$(printf
 echo
 echo "| figure | value |"
 echo "|---|---|"
-echo "| failover after kill -9, lease TTL 3 s (default), median of $ROUNDS | ${FAILOVER[3]} |"
-echo "| failover after kill -9, lease TTL 2 s, median of $ROUNDS | ${FAILOVER[2]} |"
+echo "| formation: last of 3 nodes listening to cluster_state:ok on all, median of $ROUNDS | $FORMATION |"
+echo "| failover after kill -9 of a primary (not the coordinator), median of $ROUNDS | ${FAILOVER[1]} |"
+echo "| failover after kill -9 of the coordinator's node, median of $ROUNDS | ${FAILOVER[0]} |"
 echo "| shards moved when a 4th node joins 3 (of 1024; ideal 256) | $((moved_slots / 16)) ($moved_slots slots) |"
 echo "| SET rps, 3 nodes, before / during / after the join (medians) | $set_before / $set_during / $set_after |"
 echo "| GET rps, 3 nodes, before / during / after the join (medians) | $get_before / $get_during / $get_after |"

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # One key taking 90 % of the reads on a 3-node cluster, with hot-key promotion on and off, interleaved (A B, B A, ...).
-# Two clusters run side by side on one etcd (ports 7300-7302 with HotKeyReplication on, 7310-7312 with it off); the
+# Two clusters run side by side (ports 7300-7302 with HotKeyReplication on, 7310-7312 with it off); the
 # load is the .NET client (bench client-load: 50 tasks, one client, --hot-share 0.9 over 10,000 keys of 64 bytes), which
 # learns the promoted keys and spreads their reads over every node; a third run per round reads the same
 # promoted-key cluster with the client's spreading off (every read to the owner, as a Redis client would). Each run is preceded by unmeasured warm-up calls
@@ -14,7 +14,6 @@ ROUNDS=${1:-3}
 REQUESTS=${REQUESTS:-300000}
 WARMUP=${WARMUP:-200000}
 KEYS=10000
-ETCD_PORT=${ETCD_PORT:-23890}
 SERVER=src/AkkaCache.Server/bin/Release/net10.0/akkacache-server
 LOAD=bench/AkkaCache.Benchmarks/bin/Release/net10.0/AkkaCache.Benchmarks
 WORK=$(mktemp -d)
@@ -26,19 +25,16 @@ cleanup() {
 }
 trap cleanup EXIT
 
-command -v etcd >/dev/null || { echo "hotkeys.sh: etcd missing (./build.sh deps)" >&2; exit 1; }
 command -v redis-cli >/dev/null || { echo "hotkeys.sh: redis-tools missing (./build.sh deps)" >&2; exit 1; }
 dotnet build -c Release src/AkkaCache.Server >/dev/null
 dotnet build -c Release bench/AkkaCache.Benchmarks >/dev/null
 
-. bench/etcd.sh
-start_etcd
 
 declare -A NODE_PID
 start_cluster() { # name base-port replication(yes|no)
   for i in 0 1 2; do
     local port=$(($2 + i))
-    "$SERVER" --port "$port" --cluster-enabled yes --etcd "http://127.0.0.1:$ETCD_PORT" --cluster-name "$1" \
+    "$SERVER" --port "$port" --cluster-enabled yes --cluster-port $((port + 10000)) --seed-nodes "127.0.0.1:$(($2 + 10000))" --cluster-name "$1" \
       --node-id "$1-$i" --announce "127.0.0.1:$port" --hotkey-replication "$3" >"$WORK/$1-$i.log" 2>&1 &
     PIDS+=($!)
     NODE_PID[$port]=$!

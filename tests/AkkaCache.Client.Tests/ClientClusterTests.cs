@@ -116,6 +116,7 @@ public sealed class ClientClusterTests(ITestOutputHelper output)
         using var stop = new CancellationTokenSource();
         var slowest = TimeSpan.Zero;
         int readFailures = 0, writeFailures = 0, otherFailures = 0;
+        var failures = new List<string>();
         var slowestGate = new object();
         var workers = Enumerable.Range(0, 4).Select(w => Task.Run(async () =>
         {
@@ -129,9 +130,10 @@ public sealed class ClientClusterTests(ITestOutputHelper output)
                     if (w % 2 == 0) Assert.Equal(Value(i, 0), await cache.GetStringAsync(Key(i)));
                     else await cache.IncrementAsync("counter:" + Key(i));
                 }
-                catch (AkkaCacheException) when (w % 2 == 1)
+                catch (AkkaCacheException error) when (w % 2 == 1)
                 {
                     Interlocked.Increment(ref writeFailures);
+                    lock (slowestGate) failures.Add($"{watch.ElapsedMilliseconds} ms {error.GetType().Name}: {error.Message}");
                 }
                 catch (AkkaCacheTimeoutException) when (w % 2 == 1)
                 {
@@ -163,6 +165,7 @@ public sealed class ClientClusterTests(ITestOutputHelper output)
         stop.Cancel();
         await Task.WhenAll(workers).WaitAsync(TimeSpan.FromSeconds(60));
         output.WriteLine($"slowest call {slowest.TotalMilliseconds:F0} ms; failed reads {readFailures}, failed increments {writeFailures}");
+        foreach (var failure in failures) output.WriteLine(failure);
         // reads were retried until the replica took over; an increment fails (fast) only if it was in flight when the
         // node died, since it may have run: one per increment worker at most. No call outlived its timeout by much.
         Assert.Equal(0, readFailures);

@@ -82,14 +82,16 @@ public sealed class HealthEndpointTests : IAsyncLifetime
     }
 
     [Fact]
-    public void Readiness_in_a_cluster_needs_a_map_a_valid_lease_and_no_leave()
+    public void Readiness_in_a_cluster_needs_membership_a_map_a_valid_lease_and_no_leave()
     {
         var joined = new NodeStatus("127.0.0.1:7000", 7000, IsClustered: true, IsStopped: false, CanServe: true, 0, 0)
         {
+            IsMember = true,
             HasTopology = true,
             LeaseValid = true,
         };
         Assert.True(Diagnostics.HealthEndpoint.IsReady(joined));
+        Assert.False(Diagnostics.HealthEndpoint.IsReady(joined with { IsMember = false }));
         Assert.False(Diagnostics.HealthEndpoint.IsReady(joined with { LeaseValid = false }));
         Assert.False(Diagnostics.HealthEndpoint.IsReady(joined with { HasTopology = false }));
         Assert.False(Diagnostics.HealthEndpoint.IsReady(joined with { IsLeaving = true }));

@@ -173,7 +173,8 @@ public sealed partial class ClusterAgent : IAsyncDisposable
         ActorSystem system;
         try
         {
-            system = ActorSystem.Create(_settings.ClusterName, config);
+            system = ActorSystem.Create(_settings.ClusterName,
+                Akka.Actor.BootstrapSetup.Create().WithConfig(config).And(new LoggerFactorySetup(_hub.LoggerFactory)));
         }
         catch (Exception e)
         {
