@@ -24,7 +24,7 @@ public sealed class CliContext
 
     public Task<NodeClient> ConnectAsync(string endpoint) => NodeClient.ConnectAsync(endpoint, Password, Timeout, Cancellation);
 
-    /// <summary>Members, leader and map from the node at --host (which reads them from etcd).</summary>
+    /// <summary>Members, leader and map from the node at --host (from its view of Akka's membership and its copy of the map).</summary>
     public async Task<ClusterStateReply> ReadStateAsync()
     {
         await using var node = await ConnectAsync(Host);

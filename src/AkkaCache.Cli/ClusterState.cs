@@ -4,12 +4,13 @@ using System.Text.Json.Serialization;
 
 namespace AkkaCache.Cli;
 
-/// <summary>The reply of AC.CLUSTERSTATE: the control plane as etcd holds it (the node's ClusterState, read back).</summary>
+/// <summary>The reply of AC.CLUSTERSTATE: Akka's membership and the shard map as the answering node sees them (the node's ClusterState, read back).</summary>
 public sealed record ClusterStateReply
 {
     [JsonPropertyName("cluster")] public string Cluster { get; init; } = "";
     [JsonPropertyName("epoch")] public long Epoch { get; init; }
     [JsonPropertyName("leader")] public string? Leader { get; init; }
+    [JsonPropertyName("self")] public string? Self { get; init; }
     [JsonPropertyName("shardCount")] public int ShardCount { get; init; }
     [JsonPropertyName("replicaCount")] public int ReplicaCount { get; init; }
     [JsonPropertyName("members")] public MemberReply[] Members { get; init; } = [];
@@ -48,12 +49,16 @@ public sealed record MemberReply
     [JsonPropertyName("host")] public string Host { get; init; } = "";
     [JsonPropertyName("port")] public int Port { get; init; }
     [JsonPropertyName("zone")] public string? Zone { get; init; }
+    [JsonPropertyName("address")] public string? Address { get; init; }
+    /// <summary>Akka's member status (Joining, WeaklyUp, Up, Leaving, Exiting, Down, Removed) or Unreachable.</summary>
+    [JsonPropertyName("status")] public string Status { get; init; } = "Removed";
+    [JsonPropertyName("roles")] public string[] Roles { get; init; } = [];
     [JsonPropertyName("incarnation")] public long Incarnation { get; init; }
     [JsonPropertyName("registered")] public bool Registered { get; init; }
     [JsonPropertyName("inMap")] public bool InMap { get; init; }
     [JsonPropertyName("leaving")] public bool Leaving { get; init; }
-    [JsonPropertyName("leaseTtl")] public long LeaseTtl { get; init; }
-    [JsonPropertyName("leaseGranted")] public long LeaseGranted { get; init; }
+    /// <summary>The answering node's own quorum lease left, in ms; -1 for the other members.</summary>
+    [JsonPropertyName("leaseMs")] public long LeaseMs { get; init; } = -1;
 
     public string Endpoint => Host.Contains(':') ? $"[{Host}]:{Port}" : $"{Host}:{Port}";
 }

@@ -26,11 +26,37 @@ public sealed class CliClusterViewTests(ThreeNodeCluster fixture) : IClassFixtur
         Assert.Contains(leader, fixture.Cluster.Nodes.Select(n => n.Id));
         Assert.Single(nodes, n => n.GetProperty("leader").GetBoolean());
         Assert.All(nodes, n => Assert.True(n.GetProperty("memoryUsed").GetInt64() > 0));
-        Assert.All(nodes, n => Assert.True(n.GetProperty("leaseGrantedSeconds").GetInt64() > 0));
+        Assert.All(nodes, n => Assert.Equal("Up", n.GetProperty("akkaStatus").GetString()));
+        Assert.All(nodes, n => Assert.Contains("akkacache", n.GetProperty("roles").EnumerateArray().Select(r => r.GetString())));
+        Assert.All(nodes, n => Assert.True(n.GetProperty("leaseValid").GetBoolean()));
 
         // the epoch is the one every node follows
         var info = await TestCluster.InfoAsync(fixture.Cluster.Nodes[1]);
         Assert.Equal(TestCluster.Field(info, "cluster_current_epoch"), json.GetProperty("epoch").GetInt64().ToString(CultureInfo.InvariantCulture));
+    }
+
+    [Fact]
+    public async Task Cluster_sharding_regions_and_shard_stats_account_for_every_shard_and_member()
+    {
+        var regions = await CliRunner.RunAsync("--host", fixture.Host, "cluster", "sharding", "regions", "--json");
+        Assert.True(regions.ExitCode == ExitCodes.Ok, regions.ToString());
+        var region = Assert.Single(regions.Json().GetProperty("regions").EnumerateArray());
+        Assert.Equal("akkacache-shards", region.GetProperty("type").GetString());
+        Assert.Equal(ShardCount, region.GetProperty("shards").GetInt32());
+        Assert.Equal(fixture.Cluster.Nodes.Select(n => n.Id).Order(), region.GetProperty("members").EnumerateArray().Select(m => m.GetString()).Order());
+
+        var stats = await CliRunner.RunAsync("--host", fixture.Host, "cluster", "sharding", "shard-stats", "--json");
+        Assert.True(stats.ExitCode == ExitCodes.Ok, stats.ToString());
+        var json = stats.Json();
+        Assert.Equal(ShardCount, json.GetProperty("totalLed").GetInt32());
+        var rows = json.GetProperty("members").EnumerateArray().ToList();
+        Assert.Equal(3, rows.Count);
+        Assert.Equal(ShardCount, rows.Sum(r => r.GetProperty("shardsReplicated").GetInt32()));
+        Assert.All(rows, r => Assert.True(r.GetProperty("shardsLed").GetInt32() > 0));
+        Assert.Equal(rows.Sum(r => r.GetProperty("keys").GetInt64()), json.GetProperty("totalKeys").GetInt64());
+
+        var table = await CliRunner.RunAsync("--host", fixture.Host, "cluster", "sharding", "shard-stats");
+        Assert.Contains($"Total: {ShardCount} of {ShardCount} shards led", table.Output);
     }
 
     [Fact]

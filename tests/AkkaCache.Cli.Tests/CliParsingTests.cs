@@ -20,6 +20,7 @@ public sealed class CliParsingTests
         Assert.Equal("suspect", ClusterCommands.Status(Member(), null));
         Assert.Equal("fenced", ClusterCommands.Status(Member(), Info("cluster_lease_valid:0\n")));
         Assert.Equal("down", ClusterCommands.Status(Member(registered: false), null));
+        Assert.Equal("unreachable", ClusterCommands.Status(Member() with { Status = "Unreachable" }, serving));
     }
 
     [Theory]

@@ -5,7 +5,7 @@ using Spectre.Console;
 
 namespace AkkaCache.Cli.Commands;
 
-/// <summary><c>akkacache cluster show | leader | leave | down</c>.</summary>
+/// <summary><c>akkacache cluster show | leader | leave | down | join | sharding regions | sharding shard-stats</c>, in the words of Petabridge.Cmd's <c>pbm</c>.</summary>
 public static class ClusterCommands
 {
     /// <summary>How long <c>cluster show</c> watches each node's command counter to tell its ops/s.</summary>
@@ -15,7 +15,7 @@ public static class ClusterCommands
     {
         var cluster = new Command("cluster", "Members of the cluster: show them, find the leader, drain or declare a node down.");
 
-        var show = new Command("show", "Every member: address, zone, status, shards, memory, keys, ops/s, lease; the leader and the map epoch.");
+        var show = new Command("show", "Every member: address, zone, status (and Akka's), roles, shards, memory, keys, ops/s, quorum lease; the leader and the map epoch.");
         globals.SetAction(show, (context, _) => ShowAsync(context));
         cluster.Subcommands.Add(show);
 
@@ -28,9 +28,68 @@ public static class ClusterCommands
 
         cluster.Subcommands.Add(NodeCommand(globals, "leave", "Gracefully drain a node: it hands every shard to the others, then leaves; shows the progress until it is done.",
             "drain", wait, LeaveAsync));
-        cluster.Subcommands.Add(NodeCommand(globals, "down", "Declare a node dead now (it is killed, hung or unreachable): its lease is revoked and its replicas promoted without waiting for the lease to expire.",
+        cluster.Subcommands.Add(NodeCommand(globals, "down", "Declare a node dead now (it is killed, hung or unreachable): Akka's Down; its replicas are promoted without waiting for the split brain resolver.",
             "declare dead", wait, DownAsync));
+
+        var address = new Argument<string>("address") { Description = "host:cluster-port (or akka.tcp://name@host:port) of a member of the cluster to join." };
+        var join = new Command("join", "Join the node at --host to the cluster of the seed at <address> (Akka's Join).");
+        join.Arguments.Add(address);
+        globals.SetAction(join, (context, parsed) => JoinAsync(context, parsed.GetValue(address)!));
+        cluster.Subcommands.Add(join);
+
+        var sharding = new Command("sharding", "The shard regions and their shards.");
+        var regions = new Command("regions", "The shard region types and the members hosting them.");
+        globals.SetAction(regions, (context, _) => ShardStatsAsync(context, regionsOnly: true));
+        sharding.Subcommands.Add(regions);
+        var stats = new Command("shard-stats", "Per member: shards led, shards replicated, keys.");
+        globals.SetAction(stats, (context, _) => ShardStatsAsync(context, regionsOnly: false));
+        sharding.Subcommands.Add(stats);
+        cluster.Subcommands.Add(sharding);
         return cluster;
+    }
+
+    /// <summary>The one shard region type: every cache member hosts the shards of the keyspace.</summary>
+    public const string RegionType = "akkacache-shards";
+
+    private static async Task<int> JoinAsync(CliContext context, string address)
+    {
+        await using var node = await context.ConnectAsync(context.Host);
+        var reply = await node.CallAsync(context.Cancellation, "CLUSTER", "JOIN", address);
+        if (reply.IsError) throw new CliException(ExitCodes.NodeError, $"{context.Host} refused to join {address}: {reply.AsString()}");
+        if (context.Json) context.WriteJson(new { node = context.Host, joining = address });
+        else context.Console.Out.WriteLine($"{context.Host} is joining the cluster of {address}; see akkacache cluster show");
+        return ExitCodes.Ok;
+    }
+
+    public sealed record ShardStatsRow(string Node, string Region, int ShardsLed, int ShardsReplicated, long? Keys);
+
+    public sealed record ShardStats(string Cluster, string Region, int ShardCount, List<ShardStatsRow> Members, int TotalLed, long TotalKeys);
+
+    private static async Task<int> ShardStatsAsync(CliContext context, bool regionsOnly)
+    {
+        var state = await context.ReadStateAsync();
+        var members = state.Members.Where(m => m.Registered && m.Roles.Contains("akkacache")).ToList();
+        var infos = regionsOnly ? [] : await context.InfoOfEachAsync(members, "keyspace");
+        var rows = members.Select(m => new ShardStatsRow(m.Id, RegionType, state.PrimaryCount(m.Id), state.ReplicaShardCount(m.Id),
+            regionsOnly ? null : infos[m.Id]?.Keys)).ToList();
+        var stats = new ShardStats(state.Cluster, RegionType, state.ShardCount, rows, rows.Sum(r => r.ShardsLed), rows.Sum(r => r.Keys ?? 0));
+        if (context.Json)
+        {
+            if (regionsOnly) context.WriteJson(new { cluster = state.Cluster, regions = new[] { new { type = RegionType, shards = state.ShardCount, members = rows.Select(r => r.Node).ToArray() } } });
+            else context.WriteJson(stats);
+            return ExitCodes.Ok;
+        }
+        var table = new Table().Border(TableBorder.Rounded).AddColumns(regionsOnly ? ["Region", "Member", "Shards led", "Replicas"] : ["Member", "Shards led", "Replicas", "Keys"]);
+        foreach (var row in rows)
+        {
+            if (regionsOnly) table.AddRow(RegionType, Markup.Escape(row.Node), Number(row.ShardsLed), Number(row.ShardsReplicated));
+            else table.AddRow(Markup.Escape(row.Node), Number(row.ShardsLed), Number(row.ShardsReplicated), row.Keys is { } keys ? Number(keys) : "n/a");
+        }
+        context.Console.Ansi.Write(table);
+        context.Console.Ansi.WriteLine(regionsOnly
+            ? $"Region {RegionType}: {state.ShardCount} shards on {rows.Count} members"
+            : $"Total: {stats.TotalLed} of {state.ShardCount} shards led, {stats.TotalKeys} keys");
+        return ExitCodes.Ok;
     }
 
     /// <summary>A command acting on one member, given by id, within --wait.</summary>
@@ -48,7 +107,7 @@ public static class ClusterCommands
     /// <summary>One row of <c>cluster show</c>.</summary>
     public sealed record MemberRow(
         string Id, string Address, string? Zone, string Status, bool Leader, int PrimaryShards, int ReplicaShards,
-        long? MemoryUsed, long? MemoryMax, long? Keys, double? OpsPerSecond, long? LeaseTtlSeconds, long? LeaseGrantedSeconds, string? Error);
+        long? MemoryUsed, long? MemoryMax, long? Keys, double? OpsPerSecond, string[] Roles, string AkkaStatus, bool? LeaseValid, string? Error);
 
     public sealed record ClusterShow(string Cluster, long Epoch, string? Leader, int ShardCount, int ReplicaCount, List<MemberRow> Nodes, int Count);
 
@@ -72,7 +131,7 @@ public static class ClusterCommands
             return new MemberRow(member.Id, member.Endpoint, member.Zone, Status(member, info), member.Id == state.Leader,
                 state.PrimaryCount(member.Id), state.ReplicaShardCount(member.Id),
                 info?.Long("used_memory"), info?.Long("maxmemory"), info?.Keys, ops is { } o ? Math.Round(o, 1) : null,
-                member.Registered ? member.LeaseTtl : null, member.Registered ? member.LeaseGranted : null,
+                member.Roles, member.Status, info is null ? null : info["cluster_lease_valid"] == "1",
                 info is null ? "no answer to INFO" : null);
         }).ToList();
         var show = new ClusterShow(state.Cluster, state.Epoch, state.Leader, state.ShardCount, state.ReplicaCount, rows, rows.Count);
@@ -82,16 +141,17 @@ public static class ClusterCommands
             return ExitCodes.Ok;
         }
         var table = new Table().Border(TableBorder.Rounded)
-            .AddColumns("Id", "Address", "Zone", "Status", "Primary", "Replica", "Memory used/max", "Keys", "Ops/s", "Lease left/ttl");
+            .AddColumns("Id", "Address", "Zone", "Status", "Akka", "Roles", "Primary", "Replica", "Memory used/max", "Keys", "Ops/s", "Quorum lease");
         foreach (var row in rows)
         {
             table.AddRow(
                 Markup.Escape(row.Leader ? row.Id + " (leader)" : row.Id), Markup.Escape(row.Address), Markup.Escape(row.Zone ?? "-"), StatusMarkup(row.Status),
+                Markup.Escape(row.AkkaStatus), Markup.Escape(row.Roles.Length == 0 ? "-" : string.Join(",", row.Roles)),
                 Number(row.PrimaryShards), Number(row.ReplicaShards),
                 row.MemoryUsed is { } used ? $"{CliContext.Bytes(used)} / {(row.MemoryMax is > 0 and var max ? CliContext.Bytes(max) : "unlimited")}" : "n/a",
                 row.Keys is { } keys ? Number(keys) : "n/a",
                 row.OpsPerSecond is { } ops ? ops.ToString("0.#", CultureInfo.InvariantCulture) : "n/a",
-                row.LeaseTtlSeconds is { } ttl ? $"{ttl}s / {row.LeaseGrantedSeconds}s" : "-");
+                row.LeaseValid switch { true => "held", false => "lapsed", null => "-" });
         }
         var console = context.Console.Ansi;
         console.Write(table);
@@ -101,14 +161,16 @@ public static class ClusterCommands
     }
 
     /// <summary>
-    /// up: registered under a live lease, in the map, answering. joining: registered, not in the map yet. leaving: draining
-    /// (cluster leave). down: in the map but its lease is gone. suspect: registered but not answering this tool. fenced:
-    /// answering but refusing to serve because it cannot vouch for its lease (INFO cluster_lease_valid:0).
+    /// up: an Up member, in the map, answering. joining: a member, not in the map yet. leaving: draining (cluster leave)
+    /// or Leaving/Exiting in Akka's terms. down: Down or Removed, or only the map still names it. unreachable: Akka's
+    /// failure detector says so. suspect: a member but not answering this tool. fenced: answering but refusing to serve
+    /// because no majority vouched for it lately (INFO cluster_lease_valid:0).
     /// </summary>
     public static string Status(MemberReply member, InfoFields? info)
     {
         if (!member.Registered) return "down";
         if (member.Leaving) return "leaving";
+        if (member.Status == "Unreachable") return "unreachable";
         if (info is null) return "suspect";
         if (info["cluster_lease_valid"] == "0") return "fenced";
         return member.InMap ? "up" : "joining";
@@ -148,7 +210,7 @@ public static class ClusterCommands
     {
         var state = await context.ReadStateAsync();
         var member = state.RequireMember(nodeId);
-        if (!member.Registered) throw new CliException(ExitCodes.NodeError, $"node '{nodeId}' is down already (no lease); nothing to drain — its shards fail over to replicas");
+        if (!member.Registered) throw new CliException(ExitCodes.NodeError, $"node '{nodeId}' is down already (Down or removed); nothing to drain — its shards fail over to replicas");
         int total = state.HeldCount(nodeId);
         long bytesSentBefore, bytesTotal;
         await using (var node = await context.ConnectAsync(member.Endpoint))
@@ -268,7 +330,7 @@ public static class ClusterCommands
         var state = await context.ReadStateAsync();
         var member = state.RequireMember(nodeId);
         int primaries = state.PrimaryCount(nodeId);
-        // ask a node other than the one declared dead: it may not answer, and it cannot revoke its own lease
+        // ask a node other than the one declared dead: it may not answer, and a node cannot down itself
         var asker = SameEndpoint(context.Host, member.Endpoint)
             ? state.Members.FirstOrDefault(m => m.Id != nodeId && m.Registered)
               ?? throw new CliException(ExitCodes.NodeError, $"no other live member to act for '{nodeId}': a cluster of one cannot declare its only node down")
@@ -280,9 +342,8 @@ public static class ClusterCommands
             outcome = reply.AsString() switch
             {
                 "ALREADYDOWN" => "already down",
-                // it answered: it stopped serving at once, and rejoins empty as a new incarnation
-                "FENCED" => "declared down and fenced",
-                _ => "declared down",
+                // Akka's Down: the member is removed; if it is alive its quorum lease is refused, and it rejoins empty
+                _ => "marked down",
             };
         }
 
@@ -291,7 +352,7 @@ public static class ClusterCommands
         while (true)
         {
             var now = await ReadStateFromAnyAsync(context, state, except: nodeId);
-            // a fenced node rejoins under a new lease; once the map names that incarnation, the old one's shards were failed over
+            // a downed node that lives rejoins as a new incarnation; once the map names it, the old one's shards were failed over
             bool rejoined = now.Member(nodeId) is { Registered: true, InMap: true } again && again.Incarnation != member.Incarnation;
             if (now.PrimaryCount(nodeId) == 0 || rejoined)
             {

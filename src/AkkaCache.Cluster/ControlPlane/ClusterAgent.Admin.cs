@@ -185,6 +185,8 @@ public sealed partial class ClusterAgent
         Address parsed;
         try { parsed = Address.Parse(full); }
         catch (Exception e) when (e is UriFormatException or ArgumentException or FormatException) { throw new ArgumentException($"invalid address '{address}': expected host:cluster-port", e); }
+        if (parsed.Host is null || parsed.Port is not (> 0 and <= 65535))
+            throw new ArgumentException($"invalid address '{address}': expected host:cluster-port");
         if (parsed.System != _settings.ClusterName)
             throw new ArgumentException($"'{address}' is in cluster '{parsed.System}'; this node is in '{_settings.ClusterName}'");
         Akka.Cluster.Cluster.Get(system).Join(parsed);

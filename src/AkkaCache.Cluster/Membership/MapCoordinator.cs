@@ -31,6 +31,9 @@ internal sealed class MapCoordinator : ReceiveActor, IWithTimers
     private ShardMap? _map;
     private ShardPins _pins = ShardPins.None;
     private bool _tickQueued;
+    // members seen unreachable or down (first time seen so), and every cache member seen, by incarnation
+    private readonly Dictionary<UniqueAddress, long> _goneSince = [];
+    private readonly Dictionary<UniqueAddress, ClusterMember> _seen = [];
 
     public ITimerScheduler Timers { get; set; } = null!;
 
@@ -72,18 +75,46 @@ internal sealed class MapCoordinator : ReceiveActor, IWithTimers
         Self.Tell(new Tick());
     }
 
-    /// <summary>Cache members that may hold shards: Up or leaving (they hold shards until they hand them off), with this cluster's shard count.</summary>
+    /// <summary>
+    /// Cache members that may hold shards: Up or leaving (they hold shards until they hand them off), with this
+    /// cluster's shard count; and members downed or removed less than a lease (plus a margin) after this coordinator
+    /// first saw them unreachable or down. A member downed by hand (CLUSTER DOWN) while it still runs keeps its lease
+    /// until the others stop vouching for it, so its shards move only once that lease has run out. The resolver downs
+    /// only members unreachable for longer than that already, so its downs cost nothing here.
+    /// </summary>
     private (List<ClusterMember> Members, HashSet<string> Leaving) ReadMembership()
     {
         var members = new List<ClusterMember>();
         var leaving = new HashSet<string>();
-        foreach (var member in _cluster.State.Members)
+        var state = _cluster.State;
+        long now = Environment.TickCount64;
+        long grace = (long)_guard.LeaseTtl.TotalMilliseconds + 200;
+        var present = new HashSet<UniqueAddress>();
+        foreach (var member in state.Members)
         {
-            if (member.Status is not (MemberStatus.Up or MemberStatus.Leaving)) continue;
             if (!MemberRoles.TryDecode(member, out var node, out int shards) || shards != _settings.ShardCount) continue;
-            if (members.Any(m => m.Id == node.Id)) continue; // a duplicate id: the older member keeps it
+            present.Add(member.UniqueAddress);
+            _seen[member.UniqueAddress] = node;
+            bool gone = member.Status == MemberStatus.Down || state.Unreachable.Contains(member);
+            if (gone) _goneSince.TryAdd(member.UniqueAddress, now);
+            else _goneSince.Remove(member.UniqueAddress);
+            bool holds = member.Status is MemberStatus.Up or MemberStatus.Leaving
+                         || member.Status == MemberStatus.Down && now - _goneSince[member.UniqueAddress] < grace;
+            if (!holds || members.Any(m => m.Id == node.Id)) continue; // a duplicate id: the older member keeps it
             members.Add(node);
             if (member.Status == MemberStatus.Leaving || _leaveRequests.ContainsKey(node.Id)) leaving.Add(node.Id);
+        }
+        foreach (var (address, node) in _seen.ToList())
+        {
+            if (present.Contains(address)) continue;
+            // removed: still counted while its lease may run, if it went away without a graceful leave
+            if (_goneSince.TryGetValue(address, out long since) && now - since < grace)
+            {
+                if (members.All(m => m.Id != node.Id)) members.Add(node);
+                continue;
+            }
+            _seen.Remove(address);
+            _goneSince.Remove(address);
         }
         foreach (var id in _leaveRequests.Keys.Where(id => members.All(m => m.Id != id)).ToList()) _leaveRequests.Remove(id);
         return (members, leaving);
