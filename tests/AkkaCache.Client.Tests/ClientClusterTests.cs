@@ -116,7 +116,7 @@ public sealed class ClientClusterTests(ITestOutputHelper output)
         using var stop = new CancellationTokenSource();
         var slowest = TimeSpan.Zero;
         int readFailures = 0, writeFailures = 0, otherFailures = 0;
-        var failures = new List<string>();
+        var failures = new List<AkkaCacheException>();
         var slowestGate = new object();
         var workers = Enumerable.Range(0, 4).Select(w => Task.Run(async () =>
         {
@@ -133,7 +133,7 @@ public sealed class ClientClusterTests(ITestOutputHelper output)
                 catch (AkkaCacheException error) when (w % 2 == 1)
                 {
                     Interlocked.Increment(ref writeFailures);
-                    lock (slowestGate) failures.Add($"{watch.ElapsedMilliseconds} ms {error.GetType().Name}: {error.Message}");
+                    lock (slowestGate) failures.Add(error);
                 }
                 catch (AkkaCacheTimeoutException) when (w % 2 == 1)
                 {
@@ -165,11 +165,13 @@ public sealed class ClientClusterTests(ITestOutputHelper output)
         stop.Cancel();
         await Task.WhenAll(workers).WaitAsync(TimeSpan.FromSeconds(60));
         output.WriteLine($"slowest call {slowest.TotalMilliseconds:F0} ms; failed reads {readFailures}, failed increments {writeFailures}");
-        foreach (var failure in failures) output.WriteLine(failure);
-        // reads were retried until the replica took over; an increment fails (fast) only if it was in flight when the
-        // node died, since it may have run: one per increment worker at most. No call outlived its timeout by much.
+        foreach (var failure in failures) output.WriteLine($"{failure.GetType().Name}: {failure.Message}");
+        // reads were retried until the replica took over; an increment fails (fast) only if it was sent to the node as it
+        // died, since it may have run: about one per increment worker (a connection the dying process's backlog still
+        // completed can add one). No call outlived its timeout by much.
         Assert.Equal(0, readFailures);
-        Assert.InRange(writeFailures, 0, 2);
+        Assert.InRange(writeFailures, 0, 6);
+        Assert.All(failures, f => Assert.Contains($"The connection to {victimEndPoint} was lost", f.Message));
         Assert.Equal(0, otherFailures);
         Assert.True(slowest < TimeSpan.FromSeconds(15) + TimeSpan.FromSeconds(10), $"a call took {slowest}");
         var values = await cache.GetManyAsync(victimKeys.Select(i => (CacheKey)Key(i)).ToList());
