@@ -29,6 +29,9 @@ public sealed partial class NodeProcess : IAsyncDisposable
 
     public string Id { get; }
     public int Port { get; }
+
+    /// <summary>The node's Akka.Remote port (0 when it was not started as a cluster node).</summary>
+    public int ClusterPort { get; private set; }
     public int Pid => _process.Id;
     public bool HasExited => _process.HasExited;
     public int ExitCode => _process.ExitCode;
@@ -58,18 +61,21 @@ public sealed partial class NodeProcess : IAsyncDisposable
     public static NodeProcess StartClusterNode(string seedNodes, string cluster, string id, int? port = null, int? clusterPort = null, IEnumerable<string>? extra = null)
     {
         int p = port ?? FreePort();
+        int cp = clusterPort ?? FreePort();
         string[] args =
         [
             "--port", p.ToString(CultureInfo.InvariantCulture),
             "--cluster-enabled", "yes",
-            "--cluster-port", (clusterPort ?? FreePort()).ToString(CultureInfo.InvariantCulture),
+            "--cluster-port", cp.ToString(CultureInfo.InvariantCulture),
             "--seed-nodes", seedNodes,
             "--cluster-name", cluster,
             "--node-id", id,
             "--announce", $"127.0.0.1:{p}",
             .. extra ?? [],
         ];
-        return Start(id, p, args);
+        var node = Start(id, p, args);
+        node.ClusterPort = cp;
+        return node;
     }
 
     public async Task WaitReadyAsync(TimeSpan? deadline = null)

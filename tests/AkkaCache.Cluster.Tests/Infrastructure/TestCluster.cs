@@ -92,10 +92,20 @@ public sealed partial class TestCluster : IAsyncDisposable
                 epochs.Add(long.Parse(Field(info, "cluster_current_epoch")!, CultureInfo.InvariantCulture));
                 var nodes = await QueryAsync(node, Password, ["CLUSTER", "NODES"]);
                 if (nodes.Contains("->-", StringComparison.Ordinal) || nodes.Contains("-<-", StringComparison.Ordinal)) return false;
+                // the same count is not enough: right after a kill and a join, the map can still name the dead node and not the new one
+                if (!MapPorts(nodes).SetEquals(running.Select(n => n.Port))) return false;
             }
             return epochs.Count == 1;
         }, "a stable cluster map: " + last, deadline ?? TimeSpan.FromSeconds(90));
     }
+
+    /// <summary>The client ports of the members a CLUSTER NODES reply names ("id host:port@cport flags ...").</summary>
+    private static HashSet<int> MapPorts(string clusterNodes) =>
+    [
+        .. clusterNodes.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
+            .Select(line => line.Split(' ')[1])
+            .Select(address => int.Parse(address[(address.LastIndexOf(':') + 1)..address.IndexOf('@')], CultureInfo.InvariantCulture)),
+    ];
 
     /// <summary>Until no running node has a replication stream behind: every write so far is on its replicas.</summary>
     public async Task WaitReplicatedAsync(TimeSpan? deadline = null)
