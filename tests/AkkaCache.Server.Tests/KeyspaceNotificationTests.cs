@@ -75,7 +75,8 @@ public sealed class KeyspaceNotificationTests
         Assert.Contains(Message("__keyevent@0__:expired", "active"), seen);
         int keyspace = seen.IndexOf(Message("__keyspace@0__:lazy", "expired"));
         Assert.True(keyspace >= 0, string.Join(", ", seen));
-        Assert.Equal(keyspace + 1, seen.IndexOf(Message("__keyevent@0__:expired", "lazy")));
+        // the active cycle of another shard may publish between a key's two messages, but never reorders them
+        Assert.True(seen.IndexOf(Message("__keyevent@0__:expired", "lazy")) > keyspace, string.Join(", ", seen));
     }
 
     [Fact]
