@@ -8,13 +8,25 @@ cd "$(dirname "$0")"
 
 need_packages=()
 
+# the cluster compatibility tests drive ioredis from npm; its lock file pins what npm installs
+COMPAT_DIR=tests/AkkaCache.Cluster.Tests/Compatibility
+
 check_tools() {
   command -v redis-cli >/dev/null 2>&1 || need_packages+=(redis-tools)
+  # redis-py is Debian's python3-redis (PyPI is not reachable); the python3 first on PATH may be another one
+  /usr/bin/python3 -c 'import redis' >/dev/null 2>&1 || need_packages+=(python3-redis)
+  command -v npm >/dev/null 2>&1 || need_packages+=(nodejs npm)
+}
+
+install_node_modules() {
+  if [ -f "$COMPAT_DIR/node_modules/ioredis/package.json" ]; then return 0; fi
+  echo "build.sh: installing ioredis for the cluster compatibility tests (npm ci in $COMPAT_DIR)"
+  npm ci --prefix "$COMPAT_DIR" --no-audit --no-fund --loglevel=error >/dev/null
 }
 
 install_deps() {
   check_tools
-  if [ ${#need_packages[@]} -eq 0 ]; then return 0; fi
+  if [ ${#need_packages[@]} -eq 0 ]; then install_node_modules; return 0; fi
   echo "build.sh: the tests need these Debian packages, which are missing: ${need_packages[*]}"
   if [ "$(id -u)" -ne 0 ]; then
     echo "build.sh: not running as root, so not installing them. Run: sudo apt-get install -y ${need_packages[*]}" >&2
@@ -28,6 +40,7 @@ install_deps() {
   if command -v systemctl >/dev/null 2>&1; then
     systemctl stop redis-server >/dev/null 2>&1 || true
   fi
+  install_node_modules
 }
 
 case "${1:-build}" in

@@ -27,7 +27,11 @@ public sealed class AkkaCacheClientOptions
     /// <summary>Multiplexed connections per node; calls are spread over them round-robin. One is plenty for most loads.</summary>
     public int ConnectionsPerNode { get; set; } = 1;
 
-    /// <summary>Send reads (GET, MGET, TTL...) to the slot's replicas as well as its primary (they may lag slightly behind).</summary>
+    /// <summary>
+    /// Send reads (GET, MGET, TTL...) to the slot's replicas as well as its primary (they may lag slightly behind): the
+    /// replicas CLUSTER SLOTS lists. On an AkkaCache cluster whose nodes each lead shards, start the nodes with
+    /// <c>--cluster-advertise-replicas yes</c> so that it lists them.
+    /// </summary>
     public bool ReadFromReplicas { get; set; }
 
     /// <summary>

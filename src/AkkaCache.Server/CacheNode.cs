@@ -145,6 +145,7 @@ internal sealed class CacheNode : IDisposable
             ReplicaCount = Options.Replicas,
             ShardCount = Options.Shards,
             MaxShardsInFlight = Options.ClusterMaxShardsInFlight,
+            AdvertiseAllReplicas = Options.IsClusterAdvertiseReplicas,
             Password = Options.RequirePass is "" ? null : Options.RequirePass,
         };
         Replication = new ReplicationHub(Engine, self.Id, Options.RequirePass is "" ? null : Options.RequirePass)

@@ -181,7 +181,8 @@ public sealed class ClientClusterTests(ITestOutputHelper output)
     [Fact]
     public async Task Replica_reads_spread_a_keys_reads_over_its_primary_and_replica()
     {
-        await using var cluster = await TestCluster.StartAsync(2, "--shards", "64");
+        // both nodes lead shards: their replicas are listed by CLUSTER SLOTS only when the nodes advertise them
+        await using var cluster = await TestCluster.StartAsync(2, "--shards", "64", "--cluster-advertise-replicas", "yes");
         var seeds = string.Join(",", cluster.Nodes.Select(n => $"127.0.0.1:{n.Port}"));
         await using var writer = await AkkaCacheClient.ConnectAsync(seeds);
         await writer.SetAsync("spread", "v");

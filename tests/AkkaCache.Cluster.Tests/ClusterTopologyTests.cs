@@ -320,7 +320,7 @@ public sealed class ClusterTopologyTests
     [Fact]
     public void Ranges_merge_adjacent_shards_with_the_same_holders()
     {
-        var topology = new ClusterTopology(ThreeMembers(), "a");
+        var topology = new ClusterTopology(ThreeMembers(), "a", advertiseAllReplicas: true);
 
         Assert.Equal(3, topology.Ranges.Count);
         Assert.Equal((0, 5471, "a", "b"), Describe(topology.Ranges[0]));
@@ -339,7 +339,7 @@ public sealed class ClusterTopologyTests
     {
         var map = ThreeMembers();
         map.Shards[10] = map.Shards[10] with { Replicas = ["c"] };
-        var topology = new ClusterTopology(map, "a");
+        var topology = new ClusterTopology(map, "a", advertiseAllReplicas: true);
 
         Assert.Equal([(0, 159), (160, 175), (176, 5471), (5472, 10927), (10928, 16383)], topology.Ranges.Select(r => (r.First, r.Last)));
         Assert.Equal("c", Assert.Single(topology.Ranges[1].Replicas).Id);
@@ -358,7 +358,7 @@ public sealed class ClusterTopologyTests
     [InlineData(RespVersion.Resp3)]
     public void Slots_cover_every_slot_exactly_once_with_primary_then_replica(RespVersion version)
     {
-        var topology = new ClusterTopology(ThreeMembers(), "b");
+        var topology = new ClusterTopology(ThreeMembers(), "b", advertiseAllReplicas: true);
         RespValue slots = Parse(Write(version, w => topology.WriteSlots(w)));
 
         var covered = new int[16384];
@@ -382,6 +382,41 @@ public sealed class ClusterTopologyTests
         Assert.Equal(7001, first.Items![2].Items![1].Integer);
         Assert.Equal(RedisId("a"), first.Items[2].Items![2].AsString());
         Assert.Equal(RedisId("b"), first.Items[3].Items![2].AsString());
+    }
+
+    [Theory]
+    [InlineData(RespVersion.Resp2)]
+    [InlineData(RespVersion.Resp3)]
+    public void By_default_slots_and_shards_show_as_replicas_only_members_that_lead_no_shard(RespVersion version)
+    {
+        var map = ThreeMembers() with { Members = [.. ThreeMembers().Members, new ClusterMember("d", "127.0.0.1", 7004)] };
+        map.Shards[700] = map.Shards[700] with { Replicas = ["a", "d"] }; // d leads nothing, a leads shards 0..341
+        var topology = new ClusterTopology(map, "b");
+
+        // every slot once, each range under its primary; the only replica shown is d, and only where it holds a copy
+        RespValue slots = Parse(Write(version, w => topology.WriteSlots(w)));
+        var covered = new int[16384];
+        foreach (RespValue range in slots.Items!)
+        {
+            for (long slot = range.Items![0].Integer; slot <= range.Items[1].Integer; slot++) covered[slot]++;
+            var replicas = range.Items.Skip(3).Select(node => node.Items![2].AsString()!).ToArray();
+            if (range.Items[0].Integer == 700 * 16) Assert.Equal([RedisId("d")], replicas);
+            else Assert.Empty(replicas);
+        }
+        Assert.All(covered, count => Assert.Equal(1, count));
+        Assert.Equal([(0, 5471), (5472, 10927), (10928, 11199), (11200, 11215), (11216, 16383)], topology.Ranges.Select(r => (r.First, r.Last)));
+
+        RespValue shards = Parse(Write(version, w => topology.WriteShards(w)));
+        var roles = shards.Items!.SelectMany(entry => Field(entry, "nodes").Items!)
+            .Select(node => (Field(node, "id").AsString(), Field(node, "role").AsString())).Distinct().ToArray();
+        Assert.DoesNotContain(roles, r => r.Item2 == "replica" && r.Item1 != RedisId("d"));
+        Assert.Contains((RedisId("d"), "replica"), roles);
+
+        // what a node holds is unchanged: only what it advertises is
+        Assert.Equal(ShardRole.Replica, new ClusterTopology(map, "a").RoleOf(700));
+        Assert.Equal(ShardRole.Replica, topology.RoleOf(0));
+        Assert.Equal(16384, topology.SlotsAssigned);
+        Assert.Equal(3, topology.ClusterSize);
     }
 
     [Fact]
@@ -431,7 +466,7 @@ public sealed class ClusterTopologyTests
     [InlineData(RespVersion.Resp3)]
     public void Shards_have_slots_and_nodes_with_redis_fields(RespVersion version)
     {
-        var topology = new ClusterTopology(ThreeMembers(), "a");
+        var topology = new ClusterTopology(ThreeMembers(), "a", advertiseAllReplicas: true);
         RespValue shards = Parse(Write(version, w => topology.WriteShards(w)));
 
         Assert.Equal(3, shards.Items!.Count);

@@ -12,9 +12,11 @@ public sealed class ClusterOptionsTests
             "--cluster-enabled", "yes", "--cluster-port", "17000", "--seed-nodes", "10.0.0.1:17000, 10.0.0.2:17000", "--cluster-name", "prod",
             "--node-id", "cache-1", "--split-brain-resolver", "static-quorum", "--static-quorum-size", "2",
             "--announce", "10.0.0.5:7000", "--zone", "eu-1a", "--replicas", "2",
-            "--cluster-max-shards-in-flight", "8", "--cluster-snapshot-rate", "32mb", "--cluster-proxy", "yes"]);
+            "--cluster-max-shards-in-flight", "8", "--cluster-snapshot-rate", "32mb", "--cluster-proxy", "yes",
+            "--cluster-advertise-replicas", "yes"]);
         Assert.True(options.IsClusterEnabled);
         Assert.True(options.IsClusterProxy);
+        Assert.True(options.IsClusterAdvertiseReplicas);
         Assert.Equal(17000, options.ClusterPort);
         Assert.Equal(["10.0.0.1:17000", "10.0.0.2:17000"], options.SeedNodeList);
         Assert.Equal(AkkaCache.Cluster.Membership.DowningStrategy.StaticQuorum, options.DowningStrategy);
@@ -31,6 +33,10 @@ public sealed class ClusterOptionsTests
     [Fact]
     public void Standalone_is_the_default() => Assert.False(NodeServer.LoadOptions([]).IsClusterEnabled);
 
+    [Fact]
+    public void By_default_a_cluster_advertises_only_the_replicas_every_client_understands() =>
+        Assert.False(NodeServer.LoadOptions(["--cluster-enabled", "yes"]).IsClusterAdvertiseReplicas);
+
     [Theory]
     [InlineData(new[] { "--cluster-enabled", "maybe" }, "Invalid AkkaCache:ClusterEnabled 'maybe': expected yes or no.")]
     [InlineData(new[] { "--cluster-enabled", "yes", "--seed-nodes", "host" }, "Invalid AkkaCache:SeedNodes 'host': expected host:cluster-port[,host:cluster-port...].")]
@@ -46,6 +52,7 @@ public sealed class ClusterOptionsTests
     [InlineData(new[] { "--cluster-enabled", "yes", "--cluster-max-shards-in-flight", "0" }, "Invalid AkkaCache:ClusterMaxShardsInFlight 0.")]
     [InlineData(new[] { "--cluster-enabled", "yes", "--cluster-snapshot-rate", "fast" }, "Invalid AkkaCache:ClusterSnapshotRate 'fast': expected bytes or a size like 512mb.")]
     [InlineData(new[] { "--cluster-enabled", "yes", "--cluster-proxy", "sometimes" }, "Invalid AkkaCache:ClusterProxy 'sometimes': expected yes or no.")]
+    [InlineData(new[] { "--cluster-enabled", "yes", "--cluster-advertise-replicas", "all" }, "Invalid AkkaCache:ClusterAdvertiseReplicas 'all': expected yes or no.")]
     public void Bad_cluster_settings_are_refused_with_the_setting_named(string[] args, string message)
     {
         var error = Assert.Throws<InvalidOperationException>(() => NodeServer.LoadOptions(args));

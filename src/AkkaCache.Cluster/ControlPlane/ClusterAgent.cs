@@ -29,6 +29,8 @@ public sealed record ClusterSettings
     public int ReplicaCount { get; init; } = 1;
     public int ShardCount { get; init; } = Core.Keyspace.ShardLayout.DefaultShardCount;
     public int MaxShardsInFlight { get; init; } = 4;
+    /// <summary>CLUSTER SLOTS/SHARDS list every replica (<c>--cluster-advertise-replicas yes</c>), not only those on members that lead no shard.</summary>
+    public bool AdvertiseAllReplicas { get; init; }
     /// <summary>The nodes' <c>requirepass</c>, for the coordinator's questions to other nodes.</summary>
     public string? Password { get; init; }
     /// <summary>HOCON over the shipped defaults (<c>hocon/akkacache.conf</c>), under the switches.</summary>
@@ -302,7 +304,7 @@ public sealed partial class ClusterAgent : IAsyncDisposable
             if (current is not null && current.Epoch >= map.Epoch) return;
             // assignments made to an earlier incarnation of this node are not ours: we hold none of that data any more
             string me = map.Member(_settings.Self.Id)?.Incarnation == Incarnation ? _settings.Self.Id : "";
-            topology = new ClusterTopology(map, me);
+            topology = new ClusterTopology(map, me, _settings.AdvertiseAllReplicas);
             _hub.Apply(topology);
             Volatile.Write(ref _topology, topology);
         }

@@ -54,6 +54,8 @@ public sealed record SlotRange(int First, int Last, ClusterMember Primary, Clust
 /// <item>CLUSTER SHARDS: one entry per distinct (primary, replicas) combination, in slot order, then one slot-less entry
 /// per member in none of them; replication-offset is 0, and health is "online" (or "fail" for a member the caller says
 /// is not live) where Redis would say "loading" for a replica at offset 0.</item>
+/// <item>CLUSTER SLOTS and SHARDS list as replicas only members that lead no shard, unless built to advertise every
+/// replica: in Redis a node is a master or a replica, and clients act on that (see the constructor).</item>
 /// <item>A shard whose primary, replica or migration target is not among the map's members is treated as not held by it.</item>
 /// </list>
 /// </remarks>
@@ -79,8 +81,14 @@ public sealed class ClusterTopology
     private byte[]? _shardsResp3;
 
     /// <summary>Builds the view of <paramref name="map"/> for the node whose <see cref="ClusterMember.Id"/> is <paramref name="myMemberId"/>.</summary>
+    /// <param name="map">The shard map.</param>
+    /// <param name="myMemberId">This node's member id ("" for a node the map does not name).</param>
+    /// <param name="advertiseAllReplicas">
+    /// List every replica in CLUSTER SLOTS and SHARDS, also members that lead other shards; otherwise only members that
+    /// lead no shard (<c>--cluster-advertise-replicas</c>).
+    /// </param>
     /// <exception cref="ArgumentException">The map's shard count does not divide 16384.</exception>
-    public ClusterTopology(ShardMap map, string myMemberId)
+    public ClusterTopology(ShardMap map, string myMemberId, bool advertiseAllReplicas = false)
     {
         ArgumentNullException.ThrowIfNull(map);
         ArgumentNullException.ThrowIfNull(myMemberId);
@@ -121,11 +129,6 @@ public sealed class ClusterTopology
             ClusterMember? primary = Resolve(byId, assignment.Primary);
             ClusterMember? target = Resolve(byId, assignment.MigratingTo);
             ClusterMember[] shardReplicas = ResolveReplicas(byId, assignment.Replicas, primary);
-            if (shard > 0 && ReferenceEquals(primary, _primaries[shard - 1]) && SameMembers(shardReplicas, replicas[shard - 1]))
-            {
-                shardReplicas = replicas[shard - 1]; // share, so adjacent shards compare by reference below
-            }
-
             _primaries[shard] = primary;
             _migrationTargets[shard] = target;
             replicas[shard] = shardReplicas;
@@ -136,7 +139,24 @@ public sealed class ClusterTopology
             if (primary is not null && target is not null && !ReferenceEquals(primary, target)) ShardsMigrating++;
         }
 
-        Ranges = BuildRanges(replicas);
+        // What CLUSTER SLOTS and SHARDS advertise. A Redis node is a master or a replica, never both: clients treat
+        // a node listed as a replica anywhere as a replica everywhere (redis-py), or send it READONLY (StackExchange.Redis),
+        // and then miss the slots it leads. So by default only members that lead no shard are shown as replicas.
+        var leaders = new HashSet<ClusterMember>(_primaries.OfType<ClusterMember>(), ReferenceEqualityComparer.Instance);
+        var advertised = new ClusterMember[shardCount][];
+        for (int shard = 0; shard < shardCount; shard++)
+        {
+            ClusterMember[] shown = advertiseAllReplicas || replicas[shard].Length == 0
+                ? replicas[shard]
+                : [.. replicas[shard].Where(member => !leaders.Contains(member))];
+            if (shard > 0 && ReferenceEquals(_primaries[shard], _primaries[shard - 1]) && SameMembers(shown, advertised[shard - 1]))
+            {
+                shown = advertised[shard - 1]; // share, so adjacent shards compare by reference below
+            }
+            advertised[shard] = shown;
+        }
+
+        Ranges = BuildRanges(advertised);
         ClusterSize = Ranges.Select(r => r.Primary).Distinct().Count();
         _shardEntries = BuildShardEntries(members);
         _nodesText = BuildNodesText(members, replicas);
@@ -151,7 +171,9 @@ public sealed class ClusterTopology
     /// <summary>This node as the map knows it, or null when the map does not name it.</summary>
     public ClusterMember? Myself => _myself;
 
-    /// <summary>Contiguous slot ranges served by the same primary and replicas, ascending; unassigned slots are in none.</summary>
+    /// <summary>
+    /// Contiguous slot ranges served by the same primary and advertised replicas, ascending; unassigned slots are in none.
+    /// </summary>
     public IReadOnlyList<SlotRange> Ranges { get; }
 
     /// <summary>Members in the map (cluster_known_nodes).</summary>

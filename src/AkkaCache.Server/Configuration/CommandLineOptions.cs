@@ -50,6 +50,7 @@ public static class CommandLineOptions
         ["replicas"] = nameof(NodeOptions.Replicas),
         ["cluster-max-shards-in-flight"] = nameof(NodeOptions.ClusterMaxShardsInFlight),
         ["cluster-proxy"] = nameof(NodeOptions.ClusterProxy),
+        ["cluster-advertise-replicas"] = nameof(NodeOptions.ClusterAdvertiseReplicas),
         ["cluster-snapshot-rate"] = nameof(NodeOptions.ClusterSnapshotRate),
     };
 

@@ -158,6 +158,12 @@ public sealed class NodeOptions
     /// <summary>"yes": a node forwards requests for shards it does not own to the owner instead of redirecting.</summary>
     public string ClusterProxy { get; set; } = "no";
 
+    /// <summary>
+    /// "yes": CLUSTER SLOTS and SHARDS list every copy of a shard, including members that are primaries of other
+    /// shards; "no": only members that lead no shard, the layout every Redis Cluster client understands.
+    /// </summary>
+    public string ClusterAdvertiseReplicas { get; set; } = "no";
+
     public IReadOnlyList<string> SeedNodeList => SeedNodes.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
 
     public AkkaCache.Cluster.Membership.DowningStrategy DowningStrategy => SplitBrainResolver.Trim().ToLowerInvariant() switch
@@ -171,6 +177,7 @@ public sealed class NodeOptions
 
     public bool IsClusterEnabled => YesNo(ClusterEnabled, nameof(ClusterEnabled));
     public bool IsClusterProxy => YesNo(ClusterProxy, nameof(ClusterProxy));
+    public bool IsClusterAdvertiseReplicas => YesNo(ClusterAdvertiseReplicas, nameof(ClusterAdvertiseReplicas));
 
     private static bool YesNo(string value, string setting) => value.Trim().ToLowerInvariant() switch
     {
@@ -227,6 +234,7 @@ public sealed class NodeOptions
         if (Announce is not null) _ = ParseAnnounce(Announce);
         if (!IsClusterEnabled) return;
         _ = IsClusterProxy;
+        _ = IsClusterAdvertiseReplicas;
         _ = ClusterSnapshotRateBytes;
         if (string.IsNullOrEmpty(ClusterName) || !char.IsAsciiLetterOrDigit(ClusterName[0]) || !ClusterName.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_'))
             throw new InvalidOperationException($"Invalid {SectionName}:ClusterName '{ClusterName}': expected letters, digits, '-' and '_', starting with a letter or digit (it names the Akka actor system).");
