@@ -9,11 +9,15 @@
 #      and after that join, as back-to-back short runs; a run counts as "during" if shards were in flight when it
 #      started and when it ended
 # Usage: bench/cluster.sh [ROUNDS]
+#   NODE_ARGS="--akka-config FILE ..."  extra switches for every node (to compare settings)
+#   ONLY=failover                       only step 1, both victims
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROUNDS=${1:-3}
 KEYS=${KEYS:-1000000}
 RUN_REQUESTS=${RUN_REQUESTS:-200000}
+read -r -a NODE_ARGS <<<"${NODE_ARGS:-}"
+ONLY=${ONLY:-}
 WORK=$(mktemp -d)
 SERVER=src/AkkaCache.Server/bin/Release/net10.0/akkacache-server
 PIDS=()
@@ -69,7 +73,7 @@ formation_round() { # round
 start_node() { # index cluster-name: returns once the node listens
   local port=$((7200 + $1))
   "$SERVER" --port "$port" --cluster-enabled yes --cluster-port $((port + 10000)) --seed-nodes 127.0.0.1:17200,127.0.0.1:17201 \
-    --cluster-name "$2" --node-id "node-$1" --announce "127.0.0.1:$port" >"$WORK/node-$1.log" 2>&1 &
+    --cluster-name "$2" --node-id "node-$1" --announce "127.0.0.1:$port" "${NODE_ARGS[@]}" >"$WORK/node-$1.log" 2>&1 &
   PIDS+=($!)
   NODE_PID[$1]=$!
   for _ in $(seq 1 400); do redis-cli -p "$port" PING 2>/dev/null | grep -q PONG && return 0; sleep 0.02; done
@@ -77,7 +81,7 @@ start_node() { # index cluster-name: returns once the node listens
 }
 
 formation=()
-for round in $(seq 1 "$ROUNDS"); do formation+=("$(formation_round "$round")"); done
+[ "$ONLY" = failover ] || for round in $(seq 1 "$ROUNDS"); do formation+=("$(formation_round "$round")"); done
 FORMATION="$(printf '%s\n' "${formation[@]}" | median) ms (runs: ${formation[*]})"
 
 # ---------------------------------------------------------------- 1. failover time
@@ -104,6 +108,11 @@ for victim in 1 0; do
   for round in $(seq 1 "$ROUNDS"); do values+=("$(failover_round "$victim" "$round")"); done
   FAILOVER[$victim]="$(printf '%s\n' "${values[@]}" | median) ms (runs: ${values[*]})"
 done
+if [ "$ONLY" = failover ]; then
+  echo "| failover after kill -9 of a primary (not the coordinator), median of $ROUNDS | ${FAILOVER[1]} |"
+  echo "| failover after kill -9 of the coordinator's node, median of $ROUNDS | ${FAILOVER[0]} |"
+  exit 0
+fi
 
 # ---------------------------------------------------------------- 2 + 3. join: shards moved, throughput before/during/after
 for i in 0 1 2; do start_node "$i" join; done

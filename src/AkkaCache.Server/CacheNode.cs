@@ -36,7 +36,7 @@ internal sealed class CacheNode : IDisposable
         }, time);
         Keyspace = new KeyspaceNotifier(PubSub, () => NowMs);
         Tracking = new ClientTracking(Clients, PubSub, () => NowMs);
-        _removals = new RemovalFanout(Keyspace, Tracking);
+        _removals = new RemovalFanout(this);
         ApplyKeyspaceEvents(KeyspaceNotifier.Parse(options.NotifyKeyspaceEvents) ?? KeyspaceEvents.None);
         SlowLog = new SlowLog { ThresholdMicroseconds = options.SlowlogLogSlowerThan, MaxLength = options.SlowlogMaxLen };
         Metrics = new ServerMetrics(this);
@@ -84,12 +84,15 @@ internal sealed class CacheNode : IDisposable
         Engine.RemovalListener = keyspace || Tracking.IsOn ? _removals : null;
     }
 
-    private sealed class RemovalFanout(IRemovalListener keyspace, IRemovalListener tracking) : IRemovalListener
+    private sealed class RemovalFanout(CacheNode node) : IRemovalListener
     {
         public void OnRemoved(ReadOnlySpan<byte> key, RemovalCause cause)
         {
-            keyspace.OnRemoved(key, cause);
-            tracking.OnRemoved(key, cause);
+            // A replica's copy expires at the primary's absolute time too: only the primary announces it, or a
+            // subscriber of every node would hear one expiry twice. Evictions are each node's own and stay announced.
+            if (cause != RemovalCause.Expired || node.Leads(node.Engine.Layout.ShardOfKey(key)))
+                ((IRemovalListener)node.Keyspace).OnRemoved(key, cause);
+            ((IRemovalListener)node.Tracking).OnRemoved(key, cause);
         }
     }
 
@@ -100,6 +103,16 @@ internal sealed class CacheNode : IDisposable
 
     /// <summary>Started with --cluster-enabled yes: until <see cref="Cluster"/> exists, keyed commands get -CLUSTERDOWN.</summary>
     public bool IsClusterMode => Options.IsClusterEnabled;
+
+    /// <summary>
+    /// Whether this node leads <paramref name="shard"/>: its keys are this node's own (KEYS, SCAN, DBSIZE, FLUSHALL,
+    /// INFO's db0, expiry events). Standalone, every shard; in a cluster, only those the current map makes it primary of.
+    /// </summary>
+    public bool Leads(int shard)
+    {
+        var agent = Cluster;
+        return agent is null ? !IsClusterMode : agent.Topology?.RoleOf(shard) == AkkaCache.Cluster.Topology.ShardRole.Primary;
+    }
 
     /// <summary>The control plane agent; null for a standalone node and for a cluster node that has not started joining.</summary>
     public ClusterAgent? Cluster { get; private set; }

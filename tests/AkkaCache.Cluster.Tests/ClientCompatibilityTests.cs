@@ -24,6 +24,7 @@ public sealed class CompatibilityCluster : IAsyncLifetime
 /// replicas of others': StackExchange.Redis (NuGet), redis-py (Debian's python3-redis) and ioredis (npm). Each must
 /// find a primary for every one of the 16384 slots, take no node for a replica, and read back what it wrote.
 /// </summary>
+[Collection(ClusterProcesses.Name)]
 public sealed class ClientCompatibilityTests(CompatibilityCluster fixture) : IClassFixture<CompatibilityCluster>
 {
     private const int Keys = 600;

@@ -77,23 +77,31 @@ internal static class InfoReport
     /// shards, which INFO must not wait for): each value is a recent one, not a snapshot consistent across shards —
     /// as good as INFO needs, and Redis's own counters are just as momentary.
     /// </summary>
-    public readonly record struct ShardTotals(long Keys, long Volatile, long Hits, long Misses, long Expired, long Evicted, long LiveBytes);
+    /// <param name="Keys">Every key held, replica copies included (what the memory holds).</param>
+    /// <param name="LedKeys">Keys of the shards this node leads (what DBSIZE counts, INFO's db0).</param>
+    /// <param name="LedVolatile">Of those, keys with a TTL.</param>
+    public readonly record struct ShardTotals(long Keys, long Volatile, long Hits, long Misses, long Expired, long Evicted, long LiveBytes, long LedKeys, long LedVolatile);
 
     public static ShardTotals SumShards(CacheNode node)
     {
-        long keys = 0, volatileKeys = 0, hits = 0, misses = 0, expired = 0, evicted = 0, live = 0;
+        long keys = 0, volatileKeys = 0, hits = 0, misses = 0, expired = 0, evicted = 0, live = 0, ledKeys = 0, ledVolatile = 0;
         foreach (var shard in node.Engine.Shards)
         {
             var table = shard.Table;
             keys += table.Count;
             volatileKeys += table.VolatileCount;
+            if (node.Leads(shard.Index))
+            {
+                ledKeys += table.Count;
+                ledVolatile += table.VolatileCount;
+            }
             hits += table.Hits;
             misses += table.Misses;
             expired += table.ExpiredCount;
             evicted += table.EvictedCount;
             live += table.LiveBytes;
         }
-        return new ShardTotals(keys, volatileKeys, hits, misses, expired, evicted, live);
+        return new ShardTotals(keys, volatileKeys, hits, misses, expired, evicted, live, ledKeys, ledVolatile);
     }
 
     public static StatsBaseline CurrentCounters(CacheNode node)
@@ -416,8 +424,11 @@ internal static class InfoReport
         if ((sections & Section.Keyspace) != 0)
         {
             Header("Keyspace");
-            if (totals.Keys > 0)
-                Field("db0", $"keys={totals.Keys},expires={totals.Volatile},avg_ttl=0");
+            if (totals.LedKeys > 0)
+                Field("db0", $"keys={totals.LedKeys},expires={totals.LedVolatile},avg_ttl=0");
+            // copies of other nodes' shards (replicas, shards moving here): on a line of their own, as db0 is DBSIZE
+            if (node.IsClusterMode)
+                Field("akkacache_replica_copies", $"keys={totals.Keys - totals.LedKeys},expires={totals.Volatile - totals.LedVolatile}");
         }
 
         return text.ToString();

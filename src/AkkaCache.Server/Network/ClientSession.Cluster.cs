@@ -164,11 +164,7 @@ internal sealed partial class ClientSession
     }
 
     /// <summary>Whether a whole-node command (KEYS, SCAN, DBSIZE, FLUSHALL) covers a shard: in a cluster, only those it leads.</summary>
-    public bool Leads(int shard)
-    {
-        var agent = _node.Cluster;
-        return agent is null ? !_node.IsClusterMode : agent.Topology?.RoleOf(shard) == ShardRole.Primary;
-    }
+    public bool Leads(int shard) => _node.Leads(shard);
 
     private HashSet<int>? _rejectedShards;   // a replication link's shards whose records were refused until the next sync
 
