@@ -81,8 +81,10 @@ start_node() { # index cluster-name: returns once the node listens
 }
 
 formation=()
-[ "$ONLY" = failover ] || for round in $(seq 1 "$ROUNDS"); do formation+=("$(formation_round "$round")"); done
-FORMATION="$(printf '%s\n' "${formation[@]}" | median) ms (runs: ${formation[*]})"
+if [ "$ONLY" != failover ]; then
+  for round in $(seq 1 "$ROUNDS"); do formation+=("$(formation_round "$round")"); done
+  FORMATION="$(printf '%s\n' "${formation[@]}" | median) ms (runs: ${formation[*]})"
+fi
 
 # ---------------------------------------------------------------- 1. failover time
 failover_round() { # victim round

@@ -28,7 +28,7 @@ done
 BEFORE_SERVER="$WORK/before/src/AkkaCache.Server/bin/Release/net10.0/akkacache-server"
 AFTER_SERVER="$WORK/after/src/AkkaCache.Server/bin/Release/net10.0/akkacache-server"
 
-# each node reads the config/akkacache.json built next to it; none from this tree's current directory
+# each node takes its defaults from the hocon/akkacache.conf built into it; nothing from this tree's current directory
 cd "$WORK"
 declare -A PID
 start() { # name command...

@@ -136,6 +136,15 @@ internal sealed class CacheNode : IDisposable
 
     private readonly TaskCompletionSource<string> _refused = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
+    /// <summary>The HOCON over the shipped Akka defaults: the --config file's, then --akka-config's (later keys win).</summary>
+    private async Task<string?> AkkaHoconAsync(CancellationToken cancellation)
+    {
+        var parts = new List<string>();
+        foreach (var file in new[] { Options.ConfigFile, Options.AkkaConfig })
+            if (file is not null) parts.Add(await File.ReadAllTextAsync(file, cancellation));
+        return parts.Count == 0 ? null : string.Join("\n", parts);
+    }
+
     /// <summary>
     /// Starts the node's Akka cluster member: it asks the seeds to let it in and serves no key before it is an Up
     /// member holding a quorum lease and a map. Throws <see cref="InvalidOperationException"/> when the cluster port
@@ -154,7 +163,7 @@ internal sealed class CacheNode : IDisposable
             SeedNodes = Options.SeedNodeList,
             Strategy = Options.DowningStrategy,
             QuorumSize = Options.StaticQuorumSize,
-            AkkaConfig = Options.AkkaConfig is { } file ? await File.ReadAllTextAsync(file, cancellation) : null,
+            AkkaConfig = await AkkaHoconAsync(cancellation),
             ReplicaCount = Options.Replicas,
             ShardCount = Options.Shards,
             MaxShardsInFlight = Options.ClusterMaxShardsInFlight,

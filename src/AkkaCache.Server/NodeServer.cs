@@ -1,5 +1,6 @@
 using System.Net;
 using System.Runtime.InteropServices;
+using AkkaCache.Cluster.ControlPlane;
 using AkkaCache.Server.Configuration;
 using AkkaCache.Server.Network;
 using Microsoft.Extensions.Configuration;
@@ -50,17 +51,19 @@ public sealed class NodeServer : IAsyncDisposable
     public static NodeOptions LoadOptions(string[] args)
     {
         var parsed = CommandLineOptions.Parse(args);
-        var builder = new ConfigurationBuilder()
-            .AddJsonFile(Path.Combine(AppContext.BaseDirectory, "config", "akkacache.json"), optional: true)
-            .AddJsonFile(Path.Combine(Directory.GetCurrentDirectory(), "config", "akkacache.json"), optional: true);
+        // the shipped defaults (hocon/akkacache.conf) are the NodeOptions constructor's; these come over them
+        var builder = new ConfigurationBuilder();
         if (parsed.ConfigFile is not null)
         {
             var path = Path.GetFullPath(parsed.ConfigFile);
             if (!File.Exists(path)) throw new FileNotFoundException($"Configuration file '{path}' does not exist.", path);
-            builder.AddJsonFile(path, optional: false);
+            if (path.EndsWith(".json", StringComparison.OrdinalIgnoreCase)) builder.AddJsonFile(path, optional: false);
+            else builder.AddInMemoryCollection(CommandLineOptions.FromHocon(NodeHocon.FileSettings(path), path));
         }
         builder.AddEnvironmentVariables().AddInMemoryCollection(parsed.Settings);
         var options = new NodeOptions();
+        // a HOCON file's akka section (and akkacache.lease) go to Akka too, under --akka-config's
+        if (parsed.ConfigFile is { } file && !file.EndsWith(".json", StringComparison.OrdinalIgnoreCase)) options.ConfigFile = Path.GetFullPath(file);
         builder.Build().GetSection(NodeOptions.SectionName).Bind(options, o => o.ErrorOnUnknownConfiguration = true);
         options.Validate();
         return options;

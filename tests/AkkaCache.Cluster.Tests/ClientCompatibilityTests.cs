@@ -28,7 +28,7 @@ public sealed class CompatibilityCluster : IAsyncLifetime
 public sealed class ClientCompatibilityTests(CompatibilityCluster fixture) : IClassFixture<CompatibilityCluster>
 {
     private const int Keys = 600;
-    private static readonly string Compatibility = Path.Combine(FindRepo(), "tests", "AkkaCache.Cluster.Tests", "Compatibility");
+    private static readonly string Compatibility = Path.Combine(Repository.Root, "tests", "AkkaCache.Cluster.Tests", "Compatibility");
 
     [Fact]
     public async Task StackExchange_redis_finds_a_primary_for_every_slot_and_reads_back_what_it_wrote()
@@ -112,10 +112,4 @@ public sealed class ClientCompatibilityTests(CompatibilityCluster fixture) : ICl
         return JsonDocument.Parse(await output).RootElement;
     }
 
-    private static string FindRepo()
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-            if (File.Exists(Path.Combine(dir.FullName, "AkkaCache.sln"))) return dir.FullName;
-        throw new InvalidOperationException("AkkaCache.sln not found above " + AppContext.BaseDirectory);
-    }
 }

@@ -42,6 +42,47 @@ public sealed class ClusterContractTests
     }
 
     [Fact]
+    public async Task A_node_configured_by_a_hocon_file_alone_joins_and_one_with_a_bad_value_exits_with_status_2()
+    {
+        await using var cluster = await TestCluster.StartAsync(1);
+        string directory = Directory.CreateTempSubdirectory("akkacache-conf-").FullName;
+        try
+        {
+            int port = NodeProcess.FreePort(), clusterPort = NodeProcess.FreePort();
+            string good = Path.Combine(directory, "node.conf");
+            await File.WriteAllTextAsync(good, $$"""
+                akkacache {
+                  port = {{port}}
+                  cluster-enabled = yes
+                  cluster-port = {{clusterPort}}
+                  seed-nodes = "{{cluster.SeedNodes}}"
+                  cluster-name = {{cluster.Name}}
+                  node-id = from-file
+                  announce = "127.0.0.1:{{port}}"
+                }
+                akka.cluster.failure-detector.acceptable-heartbeat-pause = 2 s
+                """);
+            await using (var node = NodeProcess.Start("from-file", port, ["--config", good]))
+            {
+                await node.WaitReadyAsync();
+                await Poll.UntilAsync(async () => TestCluster.Field(await TestCluster.InfoAsync(node), "cluster_known_nodes") == "2",
+                    "the node configured by its file to join", TimeSpan.FromSeconds(60));
+            }
+
+            string bad = Path.Combine(directory, "bad.conf");
+            await File.WriteAllTextAsync(bad, "akkacache { cluster-enabled = yes\n replicas = 9 }");
+            await using var refused = NodeProcess.Start("bad", NodeProcess.FreePort(), ["--config", bad]);
+            await refused.WaitForExitAsync(TimeSpan.FromSeconds(60));
+            Assert.Equal(2, refused.ExitCode);
+            Assert.Contains("Invalid AkkaCache:Replicas 9: expected 0..5.", refused.Output);
+        }
+        finally
+        {
+            Directory.Delete(directory, recursive: true);
+        }
+    }
+
+    [Fact]
     public async Task A_node_with_another_shard_count_than_the_cluster_is_refused_and_exits_with_status_2()
     {
         await using var cluster = await TestCluster.StartAsync(1);
@@ -104,6 +145,7 @@ public sealed class ClusterContractTests
         var info = (await first.SendAsync("INFO", "server")).AsString()!;
         Assert.Contains("redis_mode:cluster", info);
         Assert.Contains("cluster_enabled:1", (await first.SendAsync("INFO", "cluster")).AsString());
+        Assert.Equal("yes", (await first.SendAsync("CONFIG", "GET", "cluster-enabled")).Items![1].AsString());
 
         // the node that owns slot 12182 answers; the other sends the client there with the exact -MOVED line
         var ranges = await SlotRangesAsync(nodes[0]);

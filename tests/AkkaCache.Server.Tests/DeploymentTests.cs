@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Text.RegularExpressions;
 using AkkaCache.Server.Configuration;
+using AkkaCache.Server.Tests.Infrastructure;
 using Microsoft.Extensions.Configuration;
 using YamlDotNet.Core;
 using YamlDotNet.Core.Events;
@@ -18,14 +19,7 @@ public sealed partial class DeploymentTests
     private const string ServerImage = "akkacache/akkacache-server:0.1.0";
     private const string EnvPrefix = "AKKACACHE__";
 
-    private static readonly string Repo = FindRepo();
-
-    private static string FindRepo()
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-            if (File.Exists(Path.Combine(dir.FullName, "AkkaCache.sln"))) return dir.FullName;
-        throw new InvalidOperationException("AkkaCache.sln not found above " + AppContext.BaseDirectory);
-    }
+    private static readonly string Repo = Repository.Root;
 
     private static string Read(string relative) => File.ReadAllText(Path.Combine(Repo, relative));
 

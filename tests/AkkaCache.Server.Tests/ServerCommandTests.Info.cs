@@ -62,6 +62,8 @@ public sealed class ServerCommandInfoTests
 
         Assert.Equal("7.2.0", info["redis_version"]);
         Assert.Equal("standalone", info["redis_mode"]);
+        Assert.Equal("0", info["cluster_enabled"]);
+        Assert.Equal("no", (await client.SendAsync("CONFIG", "GET", "cluster-enabled")).Items![1].AsString());
         Assert.Equal(Environment.ProcessId.ToString(), info["process_id"]);
         Assert.Equal(node.Port.ToString(), info["tcp_port"]);
         Assert.Equal(40, info["run_id"].Length);

@@ -117,14 +117,6 @@ public sealed partial class ClusterAgent : IAsyncDisposable
     /// <summary>The cluster's map has a different shard count: this node cannot join it and stops (the message says both counts).</summary>
     public event Action<string>? Refused;
 
-    private static readonly Lazy<Config> Defaults = new(() =>
-    {
-        using var stream = typeof(ClusterAgent).Assembly.GetManifestResourceStream("akkacache.conf")
-                           ?? throw new InvalidOperationException("akkacache.conf is not embedded in AkkaCache.Cluster");
-        using var reader = new StreamReader(stream);
-        return ConfigurationFactory.ParseString(reader.ReadToEnd());
-    });
-
     /// <summary>The node's HOCON: what the switches say, over the user's HOCON, over the shipped defaults.</summary>
     public static Config BuildConfig(ClusterSettings settings)
     {
@@ -149,7 +141,7 @@ public sealed partial class ClusterAgent : IAsyncDisposable
             switches += $"\nakka.cluster.split-brain-resolver.static-quorum.quorum-size = {settings.QuorumSize}";
         var config = ConfigurationFactory.ParseString(switches);
         if (!string.IsNullOrWhiteSpace(settings.AkkaConfig)) config = config.WithFallback(ConfigurationFactory.ParseString(settings.AkkaConfig));
-        return config.WithFallback(Defaults.Value);
+        return config.WithFallback(NodeHocon.Shipped);
     }
 
     /// <summary>Starts this node's actor system and asks the seeds to let it in; returns once the system runs (not once it is Up).</summary>

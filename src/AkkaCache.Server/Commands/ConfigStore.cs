@@ -162,6 +162,8 @@ internal sealed class ConfigStore
         Add("port", () => Num(node.Port), null, null);
         Add("bind", () => options.Bind, null, null);
         Add("databases", () => Num(options.Databases), null, null);
+        // what INFO's cluster_enabled says; read-only, as in Redis
+        Add("cluster-enabled", () => options.IsClusterEnabled ? "yes" : "no", null, null);
 
         // kept here: the node runs with these values whatever they say (documented per entry)
         // Redis clamps hz to 1..500; the engine's maintenance timer keeps the period it started with
@@ -225,10 +227,9 @@ internal sealed class ConfigStore
         // protected configs in Redis 7 (enable-protected-configs no): readable, not settable at runtime
         Stored("dbfilename", "dump.rdb", Protected);
         Stored("dir", Directory.GetCurrentDirectory(), Protected);
-        // no persistence or cluster mode on this node: only their "off" values are accepted
+        // no persistence on this node: only its "off" values are accepted
         Stored("save", "", v => v.Trim().Length == 0 ? ("", null) : (null, "AkkaCache does not save snapshots to disk"));
         Stored("appendonly", "no", ParseAppendOnly);
-        Stored("cluster-enabled", "no", null);
         Stored("appendfilename", "appendonly.aof", null);
         Stored("daemonize", "no", null);
         Stored("logfile", "", null);

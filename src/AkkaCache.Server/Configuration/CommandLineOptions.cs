@@ -2,7 +2,8 @@ namespace AkkaCache.Server.Configuration;
 
 /// <summary>
 /// redis-server style switches (<c>--port 7000 --maxmemory 2gb</c>) translated to the configuration keys they alias,
-/// so the command line, the JSON file and environment variables share one schema.
+/// so the command line, the HOCON <c>akkacache</c> section (keyed by the same names) and environment variables share
+/// one schema.
 /// </summary>
 public static class CommandLineOptions
 {
@@ -93,13 +94,42 @@ public static class CommandLineOptions
                 settings[name] = value;
                 continue;
             }
-            if (!Aliases.TryGetValue(name, out var key))
+            if (!TryMap(name, value, out var key, out var mapped))
                 throw new ArgumentException($"Unknown switch --{name}. Known: --config, {string.Join(", ", Aliases.Keys.Select(k => "--" + k))}.");
-            // redis-server's switches say yes / no: so do ours, also for the settings that are booleans in the schema
-            if (typeof(NodeOptions).GetProperty(key)?.PropertyType == typeof(bool))
-                value = value.ToLowerInvariant() switch { "yes" => "true", "no" => "false", _ => value };
-            settings[$"{NodeOptions.SectionName}:{key}"] = value;
+            settings[key] = mapped;
         }
         return new Parsed(settings, configFile);
+    }
+
+    /// <summary>
+    /// The configuration entries of a HOCON <c>akkacache</c> section, whose keys are the switch names; throws
+    /// <see cref="InvalidOperationException"/> naming an unknown key and <paramref name="source"/>.
+    /// </summary>
+    public static Dictionary<string, string?> FromHocon(IEnumerable<KeyValuePair<string, string>> settings, string source)
+    {
+        var entries = new Dictionary<string, string?>(StringComparer.OrdinalIgnoreCase);
+        foreach (var (name, value) in settings)
+        {
+            if (!TryMap(name, value, out var key, out var mapped))
+                throw new InvalidOperationException($"Unknown setting akkacache.{name} in '{source}'. Known: {string.Join(", ", Aliases.Keys)}.");
+            entries[key] = mapped;
+        }
+        return entries;
+    }
+
+    /// <summary>A switch name and its value as the configuration entry they set ("AkkaCache:Port", "7000").</summary>
+    private static bool TryMap(string name, string value, out string key, out string mapped)
+    {
+        mapped = value;
+        if (!Aliases.TryGetValue(name, out var property))
+        {
+            key = "";
+            return false;
+        }
+        key = $"{NodeOptions.SectionName}:{property}";
+        // redis-server's switches and HOCON say yes / no (HOCON also on / off): so do ours for the schema's booleans
+        if (typeof(NodeOptions).GetProperty(property)?.PropertyType == typeof(bool))
+            mapped = value.ToLowerInvariant() switch { "yes" or "on" => "true", "no" or "off" => "false", _ => value };
+        return true;
     }
 }

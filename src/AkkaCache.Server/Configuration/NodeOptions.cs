@@ -1,28 +1,41 @@
+using AkkaCache.Cluster.ControlPlane;
 using AkkaCache.Core.Eviction;
+using Microsoft.Extensions.Configuration;
 
 namespace AkkaCache.Server.Configuration;
 
 /// <summary>
-/// The node's settings: section <c>AkkaCache</c> of config/akkacache.json, <c>AKKACACHE__*</c> environment variables,
-/// <c>--config FILE</c> and command-line switches (redis-server style aliases of the same keys, see <see cref="CommandLineOptions"/>).
+/// The node's settings: the <c>akkacache</c> section of hocon/akkacache.conf, then of <c>--config FILE</c>,
+/// <c>AKKACACHE__*</c> environment variables and command-line switches (redis-server style aliases of the same keys,
+/// see <see cref="CommandLineOptions"/>).
 /// </summary>
 public sealed class NodeOptions
 {
     public const string SectionName = "AkkaCache";
 
-    public int Port { get; set; } = 6379;
-    public string Bind { get; set; } = "127.0.0.1";
+    // Every default is in hocon/akkacache.conf (section akkacache), bound here: the initializers below only give the
+    // compiler a value, and a test checks that the file names every setting.
+    private static readonly IConfigurationSection ShippedDefaults = new ConfigurationBuilder()
+        .AddInMemoryCollection(CommandLineOptions.FromHocon(NodeHocon.ShippedSettings, "hocon/akkacache.conf"))
+        .Build()
+        .GetSection(SectionName);
+
+    /// <summary>A node's settings as shipped (hocon/akkacache.conf).</summary>
+    public NodeOptions() => ShippedDefaults.Bind(this, o => o.ErrorOnUnknownConfiguration = true);
+
+    public int Port { get; set; }
+    public string Bind { get; set; } = "";
 
     /// <summary>Memory budget: bytes, or a size such as <c>2gb</c>, <c>512mb</c>; 0 = unlimited.</summary>
-    public string MaxMemory { get; set; } = "0";
+    public string MaxMemory { get; set; } = "";
 
-    public string MaxMemoryPolicy { get; set; } = "allkeys-lru";
+    public string MaxMemoryPolicy { get; set; } = "";
 
     /// <summary>Largest bulk string (value, key or argument) a request may carry.</summary>
-    public string ProtoMaxBulkLen { get; set; } = "1mb";
+    public string ProtoMaxBulkLen { get; set; } = "";
 
     /// <summary>Most arguments in one request.</summary>
-    public int MaxArguments { get; set; } = 1024 * 1024;
+    public int MaxArguments { get; set; }
 
     /// <summary>Most bytes a client may have buffered in one unfinished request before it is disconnected.</summary>
     public string ClientQueryBufferLimit
@@ -36,14 +49,14 @@ public sealed class NodeOptions
         }
     }
 
-    private string _clientQueryBufferLimit = "1gb";
+    private string _clientQueryBufferLimit = "";
 
     /// <summary>
     /// Output limits per client class as redis.conf writes them, "pubsub 32mb 8mb 60": a subscriber is disconnected when
     /// its unsent messages pass the hard limit, or stay over the soft one for longer than its seconds (0 = no limit).
     /// Only the pubsub class is enforced; other classes are accepted and shown by CONFIG GET.
     /// </summary>
-    public string ClientOutputBufferLimit { get; set; } = "pubsub 32mb 8mb 60";
+    public string ClientOutputBufferLimit { get; set; } = "";
 
     public string? RequirePass { get; set; }
 
@@ -56,7 +69,7 @@ public sealed class NodeOptions
     /// <summary>Idle seconds before a client is disconnected; 0 = never.</summary>
     public int Timeout { get; set; }
 
-    public int Hz { get; set; } = 10;
+    public int Hz { get; set; }
 
     /// <summary>
     /// Milliseconds a deleted or expired value is kept for AC.GETL to answer [STALE, value] to callers waiting on
@@ -65,30 +78,30 @@ public sealed class NodeOptions
     public int LeaseStale { get; set; }
 
     /// <summary>Each shard counts its keys' accesses so AC.HOTKEYS can name the hot ones.</summary>
-    public bool HotKeyDetection { get; set; } = true;
+    public bool HotKeyDetection { get; set; }
 
     /// <summary>Milliseconds between two halvings of the hot-key counts: the rates follow the last couple of windows.</summary>
-    public int HotKeyWindow { get; set; } = 1000;
+    public int HotKeyWindow { get; set; }
 
     /// <summary>Share of the node's key accesses (0..1) a key needs to be hot.</summary>
-    public double HotKeyShare { get; set; } = 0.01;
+    public double HotKeyShare { get; set; }
 
     /// <summary>Accesses per second a key needs to be hot.</summary>
-    public long HotKeyMinRate { get; set; } = 1000;
+    public long HotKeyMinRate { get; set; }
 
     /// <summary>In a cluster, hot keys are copied to every node, which then serves their reads without a hop.</summary>
-    public bool HotKeyReplication { get; set; } = true;
+    public bool HotKeyReplication { get; set; }
 
     /// <summary>Largest value copied to every node when its key is hot ("64kb"); bigger hot keys stay on their owner.</summary>
-    public string HotKeyMaxValueSize { get; set; } = "64kb";
+    public string HotKeyMaxValueSize { get; set; } = "";
 
     public long HotKeyMaxValueBytes => MemorySize.Parse(HotKeyMaxValueSize, nameof(HotKeyMaxValueSize));
 
     /// <summary>SLOWLOG records commands that run for at least this many microseconds; -1 = off, 0 = every command.</summary>
-    public long SlowlogLogSlowerThan { get; set; } = 10_000;
+    public long SlowlogLogSlowerThan { get; set; }
 
     /// <summary>Entries SLOWLOG keeps (the oldest are dropped).</summary>
-    public int SlowlogMaxLen { get; set; } = 128;
+    public int SlowlogMaxLen { get; set; }
 
     /// <summary>Port of the HTTP admin endpoint (GET /health/live, /health/ready) on the bind address; 0 = off.</summary>
     public int AdminPort { get; set; }
@@ -97,26 +110,26 @@ public sealed class NodeOptions
     public string? OtlpEndpoint { get; set; }
 
     /// <summary>OTLP transport: "grpc" (collector port 4317) or "http/protobuf" (port 4318, path /v1/metrics).</summary>
-    public string OtlpProtocol { get; set; } = "grpc";
+    public string OtlpProtocol { get; set; } = "";
 
     /// <summary>Milliseconds between two OTLP metric exports.</summary>
-    public int OtlpExportInterval { get; set; } = 10_000;
+    public int OtlpExportInterval { get; set; }
 
-    public int Shards { get; set; } = Core.Keyspace.ShardLayout.DefaultShardCount;
+    public int Shards { get; set; }
 
-    public int Databases { get; set; } = 1;
+    public int Databases { get; set; }
 
     /// <summary>Run a command on the caller's thread when its shard is idle (false: always through the shard's mailbox).</summary>
-    public bool InlineWhenIdle { get; set; } = true;
+    public bool InlineWhenIdle { get; set; }
 
     /// <summary>
     /// Run a socket's completions (parse, execute, reply) on the socket engine's own thread instead of handing them
     /// to the thread pool. Takes effect for the executable only: it must be set before the first socket is used.
     /// </summary>
-    public bool InlineSocketCompletions { get; set; } = true;
+    public bool InlineSocketCompletions { get; set; }
 
     /// <summary>"yes" joins the Akka cluster named <see cref="ClusterName"/> through <see cref="SeedNodes"/>; "no" runs standalone.</summary>
-    public string ClusterEnabled { get; set; } = "no";
+    public string ClusterEnabled { get; set; } = "";
 
     /// <summary>The Akka.Remote port; 0 = the client port + 10000 (as Redis's cluster bus).</summary>
     public int ClusterPort { get; set; }
@@ -125,7 +138,7 @@ public sealed class NodeOptions
     public string SeedNodes { get; set; } = "";
 
     /// <summary>The Akka split brain resolver's strategy: keep-majority, static-quorum, keep-oldest or down-all.</summary>
-    public string SplitBrainResolver { get; set; } = "keep-majority";
+    public string SplitBrainResolver { get; set; } = "";
 
     /// <summary>static-quorum's quorum size (required with that strategy).</summary>
     public int StaticQuorumSize { get; set; }
@@ -133,8 +146,14 @@ public sealed class NodeOptions
     /// <summary>A HOCON file over the node's Akka defaults (hocon/akkacache.conf); the switches still win.</summary>
     public string? AkkaConfig { get; set; }
 
+    /// <summary>
+    /// The <c>--config</c> file when it is HOCON (a switch of its own, not a setting): besides the node settings it gave,
+    /// its <c>akka</c> section goes to Akka, under <see cref="AkkaConfig"/>'s.
+    /// </summary>
+    public string? ConfigFile { get; set; }
+
     /// <summary>The Akka actor system's name: clusters with different names never merge.</summary>
-    public string ClusterName { get; set; } = "akkacache";
+    public string ClusterName { get; set; } = "";
 
     /// <summary>This node's name in the cluster; defaults to its announced endpoint.</summary>
     public string? NodeId { get; set; }
@@ -145,24 +164,24 @@ public sealed class NodeOptions
     public string? Zone { get; set; }
 
     /// <summary>Replicas per shard (each on another node, in another zone when zones are given).</summary>
-    public int Replicas { get; set; } = 1;
+    public int Replicas { get; set; }
 
     /// <summary>Shards moving between nodes at once during a rebalance.</summary>
-    public int ClusterMaxShardsInFlight { get; set; } = 4;
+    public int ClusterMaxShardsInFlight { get; set; }
 
     /// <summary>Snapshot bytes per second per peer during replica syncs and migrations ("0" = unlimited).</summary>
-    public string ClusterSnapshotRate { get; set; } = "16mb";
+    public string ClusterSnapshotRate { get; set; } = "";
 
     public long ClusterSnapshotRateBytes => MemorySize.Parse(ClusterSnapshotRate, nameof(ClusterSnapshotRate));
 
     /// <summary>"yes": a node forwards requests for shards it does not own to the owner instead of redirecting.</summary>
-    public string ClusterProxy { get; set; } = "no";
+    public string ClusterProxy { get; set; } = "";
 
     /// <summary>
     /// "yes": CLUSTER SLOTS and SHARDS list every copy of a shard, including members that are primaries of other
     /// shards; "no": only members that lead no shard, the layout every Redis Cluster client understands.
     /// </summary>
-    public string ClusterAdvertiseReplicas { get; set; } = "no";
+    public string ClusterAdvertiseReplicas { get; set; } = "";
 
     public IReadOnlyList<string> SeedNodeList => SeedNodes.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
 
