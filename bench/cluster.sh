@@ -11,6 +11,7 @@
 # Usage: bench/cluster.sh [ROUNDS]
 #   NODE_ARGS="--akka-config FILE ..."  extra switches for every node (to compare settings)
 #   ONLY=failover                       only step 1, both victims
+#   ONLY=join                           only steps 2 and 3
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROUNDS=${1:-3}
@@ -81,7 +82,7 @@ start_node() { # index cluster-name: returns once the node listens
 }
 
 formation=()
-if [ "$ONLY" != failover ]; then
+if [ -z "$ONLY" ]; then
   for round in $(seq 1 "$ROUNDS"); do formation+=("$(formation_round "$round")"); done
   FORMATION="$(printf '%s\n' "${formation[@]}" | median) ms (runs: ${formation[*]})"
 fi
@@ -105,7 +106,7 @@ failover_round() { # victim round
 }
 
 declare -A FAILOVER
-for victim in 1 0; do
+[ "$ONLY" = join ] || for victim in 1 0; do
   values=()
   for round in $(seq 1 "$ROUNDS"); do values+=("$(failover_round "$victim" "$round")"); done
   FAILOVER[$victim]="$(printf '%s\n' "${values[@]}" | median) ms (runs: ${values[*]})"
@@ -159,9 +160,11 @@ set_after=$(printf '%s\n' "${after[@]}" | column 1 | median); get_after=$(printf
 echo
 echo "| figure | value |"
 echo "|---|---|"
-echo "| formation: last of 3 nodes listening to cluster_state:ok on all, median of $ROUNDS | $FORMATION |"
-echo "| failover after kill -9 of a primary (not the coordinator), median of $ROUNDS | ${FAILOVER[1]} |"
-echo "| failover after kill -9 of the coordinator's node, median of $ROUNDS | ${FAILOVER[0]} |"
+if [ -z "$ONLY" ]; then
+  echo "| formation: last of 3 nodes listening to cluster_state:ok on all, median of $ROUNDS | $FORMATION |"
+  echo "| failover after kill -9 of a primary (not the coordinator), median of $ROUNDS | ${FAILOVER[1]} |"
+  echo "| failover after kill -9 of the coordinator's node, median of $ROUNDS | ${FAILOVER[0]} |"
+fi
 echo "| shards moved when a 4th node joins 3 (of 1024; ideal 256) | $((moved_slots / 16)) ($moved_slots slots) |"
 echo "| SET rps, 3 nodes, before / during / after the join (medians) | $set_before / $set_during / $set_after |"
 echo "| GET rps, 3 nodes, before / during / after the join (medians) | $get_before / $get_during / $get_after |"
