@@ -36,12 +36,18 @@ start_cluster() { # replicas name
       --cluster-name "$2" --node-id "node-$i" --announce "127.0.0.1:$port" --replicas "$1" >"$WORK/node-$i.log" 2>&1 &
     PIDS+=($!)
   done
+  # settled: both nodes lead half the slots (the second node's share has moved to it) and nothing is in flight; a
+  # redis-benchmark --cluster that meets a -MOVED mid-run waits for ever
+  # slots each master leads, from CLUSTER NODES ("0-8191" ranges after the 8th field; open slots in [] not counted)
+  slots_led() { redis-cli -p "$1" CLUSTER NODES 2>/dev/null | awk '{ n = 0; for (i = 9; i <= NF; i++) { if ($i ~ /^\[/) continue; k = split($i, r, "-"); n += (k == 2) ? r[2] - r[1] + 1 : 1 } print n }' | sort -n | tr '\n' ' ' | sed 's/ $//'; }
+  cluster_info() { redis-cli -p "$1" CLUSTER INFO 2>/dev/null | tr -d '\r' | awk -F: -v f="$2" '$1 == f { print $2 }'; }
   for _ in $(seq 1 3000); do
-    if [ "$(field 7300 cluster cluster_state)" = ok ] && [ "$(field 7301 cluster cluster_state)" = ok ] \
-       && [ "$(redis-cli -p 7300 CLUSTER INFO | tr -d '\r' | awk -F: '$1 == "cluster_known_nodes" { print $2 }')" = 2 ] \
-       && [ "$(redis-cli -p 7300 CLUSTER INFO | tr -d '\r' | awk -F: '$1 == "cluster_shards_migrating" { print $2 }')" = 0 ]; then
-      return 0
-    fi
+    local settled=1
+    for p in 7300 7301; do
+      [ "$(cluster_info $p cluster_state)" = ok ] && [ "$(cluster_info $p cluster_shards_migrating)" = 0 ] \
+        && [ "$(slots_led $p)" = "8192 8192" ] || settled=0
+    done
+    [ "$settled" = 1 ] && return 0
     sleep 0.1
   done
   echo "replication.sh: the cluster did not form" >&2; cat "$WORK"/node-*.log >&2; exit 1
@@ -56,7 +62,8 @@ stop_cluster() {
 round() { # replicas round: prints "rps lag_median lag_max first_half second_half drain_ms"
   start_cluster "$1" "repl-$1-$2"
   redis-benchmark --cluster -p 7300 -P 16 -c 50 -d 64 -r 1000000 -t set -n 200000 -q >/dev/null 2>&1 # warm-up
-  redis-benchmark --cluster -p 7300 -P 16 -c 50 -d 64 -r 1000000 -t set -n "$REQUESTS" --csv >"$WORK/bench.csv" 2>/dev/null &
+  # a run that meets a -MOVED never ends: bounded, it then counts as failed
+  timeout 90 redis-benchmark --cluster -p 7300 -P 16 -c 50 -d 64 -r 1000000 -t set -n "$REQUESTS" --csv >"$WORK/bench.csv" 2>/dev/null &
   local bench=$!
   : >"$WORK/lag"
   while kill -0 "$bench" 2>/dev/null; do lag >>"$WORK/lag"; sleep 0.25; done
