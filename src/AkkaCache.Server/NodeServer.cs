@@ -70,7 +70,7 @@ public sealed class NodeServer : IAsyncDisposable
     }
 
     /// <summary>
-    /// Starts listening and, in cluster mode, joins the cluster (registered in etcd, the current map loaded).
+    /// Starts listening and, in cluster mode, joins the Akka cluster through its seed nodes (it serves keys once it is an Up member with a lease and a map).
     /// Throws <see cref="System.Net.Sockets.SocketException"/> when an address cannot be bound and
     /// <see cref="InvalidOperationException"/> when the cluster cannot be joined; <paramref name="cancellation"/> abandons the join.
     /// </summary>
@@ -128,7 +128,7 @@ public sealed class NodeServer : IAsyncDisposable
             catch (Exception e)
             {
                 await server.DisposeAsync();
-                // the agent reports any interrupted etcd call as unreachable etcd; a cancelled start is not that
+                // a cancelled start interrupts the join, which would otherwise read as a failure to join
                 if (cancellation.IsCancellationRequested) throw new OperationCanceledException("The node's start was cancelled.", e, cancellation);
                 throw;
             }

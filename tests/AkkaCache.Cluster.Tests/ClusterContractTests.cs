@@ -257,7 +257,7 @@ public sealed class ClusterContractTests
         Assert.Equal(1, (await client.SendAsync("WAIT", "1", "10000")).Int());
     }
 
-    private static int Slot(string key) => HashSlot.Of(System.Text.Encoding.UTF8.GetBytes(key));
+    internal static int Slot(string key) => HashSlot.Of(System.Text.Encoding.UTF8.GetBytes(key));
 
     internal sealed record SlotRange(int First, int Last, int Port);
 

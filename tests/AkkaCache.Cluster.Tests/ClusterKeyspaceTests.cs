@@ -1,6 +1,5 @@
 using System.Globalization;
 using AkkaCache.Cluster.Tests.Infrastructure;
-using AkkaCache.Core.Keyspace;
 using AkkaCache.Protocol;
 
 namespace AkkaCache.Cluster.Tests;
@@ -52,7 +51,7 @@ public sealed class ClusterKeyspaceTests
         var ranges = await ClusterContractTests.SlotRangesAsync(cluster.Nodes[0]);
         NodeProcess primary = cluster.Nodes[0], replica = cluster.Nodes[1];
         string key = Enumerable.Range(0, 100_000).Select(i => "expiring:" + i)
-            .First(k => ranges.Single(r => r.First <= Slot(k) && Slot(k) <= r.Last).Port == primary.Port);
+            .First(k => ranges.Single(r => r.First <= ClusterContractTests.Slot(k) && ClusterContractTests.Slot(k) <= r.Last).Port == primary.Port);
 
         await using var onPrimary = await RespTestClient.ConnectAsync(primary.Port);
         await using var onReplica = await RespTestClient.ConnectAsync(replica.Port);
@@ -78,6 +77,4 @@ public sealed class ClusterKeyspaceTests
 
     private static RespValue Message(string text) =>
         RespValue.Array(RespValue.BulkString("message"), RespValue.BulkString(ExpiredChannel), RespValue.BulkString(text));
-
-    private static int Slot(string key) => HashSlot.Of(System.Text.Encoding.UTF8.GetBytes(key));
 }

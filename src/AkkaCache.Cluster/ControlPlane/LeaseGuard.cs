@@ -1,9 +1,10 @@
 namespace AkkaCache.Cluster.ControlPlane;
 
 /// <summary>
-/// How long this node may still act on its membership. etcd cannot expire a lease earlier than the lease's TTL after
-/// the keep-alive that refreshed it was <em>sent</em>, so the node may serve until that instant minus a safety margin
-/// (for clock-rate differences and the time between checking and acting). Past it the node refuses whatever it can no
+/// How long this node may still act on its membership: the quorum lease (<c>LeaseKeeper</c>). The other members stop
+/// vouching for a node once they see it unreachable, and the split brain resolver downs it no earlier than
+/// <c>stable-after</c> later, so a confirmation counts from when the question was <em>sent</em>, for the lease's TTL
+/// minus a safety margin (for clock-rate differences and the time between checking and acting). Past it the node refuses whatever it can no
 /// longer vouch for; a node paused by SIGSTOP finds the deadline behind it the moment it resumes.
 /// </summary>
 public sealed class LeaseGuard
@@ -22,14 +23,14 @@ public sealed class LeaseGuard
 
     public TimeSpan LeaseTtl { get; }
 
-    /// <summary>The timestamp to pass to <see cref="Confirmed"/>: read before the keep-alive request leaves.</summary>
+    /// <summary>The timestamp to pass to <see cref="Confirmed"/>: read before the lease question leaves.</summary>
     public long BeforeRequest() => _time.GetTimestamp();
 
-    /// <summary>etcd answered the keep-alive sent at <paramref name="sentAt"/> with a live lease.</summary>
+    /// <summary>A side the resolver would keep vouched for this node, answering the question sent at <paramref name="sentAt"/>.</summary>
     public void Confirmed(long sentAt)
     {
         long until = sentAt + _validTicks;
-        // keep-alives may complete out of order: never move the deadline back
+        // answers may come back out of order: never move the deadline back
         long current = Volatile.Read(ref _validUntil);
         while (until > current)
         {

@@ -10,8 +10,8 @@ namespace AkkaCache.Cluster.Sharding;
 public sealed record ClusterMember(string Id, string Host, int Port, string? Zone = null)
 {
     /// <summary>
-    /// The etcd lease this member registered under. A node that lost its lease and registered again is a new
-    /// incarnation: the map's assignments to the old one are not its own.
+    /// The Akka cluster uid of this member's actor system. A node downed and joined again is a new incarnation: the
+    /// map's assignments to the old one are not its own.
     /// </summary>
     public long Incarnation { get; init; }
 

@@ -111,8 +111,7 @@ internal sealed partial class ClientSession
                 // pipelined requests received together are answered with one send
                 await FlushAsync(cancellation);
                 // a connection streaming megabytes back to back (a replication link, a bulk load) would otherwise keep
-                // the socket engine's thread under inline completions, and every client sharing it (the etcd
-                // keep-alive too) would wait: after a big batch the session goes on from the thread pool
+                // the socket engine's thread under inline completions, and every client sharing it would wait: after a big batch the session goes on from the thread pool
                 if (processed >= YieldAfterBytes) await Task.Yield();
             }
             await FlushAsync(cancellation);
